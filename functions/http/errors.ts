@@ -1,0 +1,37 @@
+// The one place where errors become HTTP responses. Only the errors listed here are shown to clients;
+// anything else is logged in full and answered with a generic 500 that names the request id.
+import {
+  BadQueryError,
+  DependencyError,
+  MalformedInputError,
+  NotFoundError,
+  TooLargeError,
+  ValidationError,
+  type FieldIssue,
+} from '#lib/errors';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  issues?: FieldIssue[];
+  request_id?: string;
+}
+
+export const toHttpError = (error: unknown, requestId: string): { statusCode: number; body: ErrorBody; expose: boolean } => {
+  const message = (error as Error).message;
+  if (error instanceof ValidationError) {
+    return { statusCode: 422, body: { error: 'validation_failed', message, issues: error.issues }, expose: true };
+  }
+  if (error instanceof MalformedInputError) return { statusCode: 400, body: { error: 'malformed_json', message }, expose: true };
+  if (error instanceof BadQueryError) return { statusCode: 400, body: { error: 'bad_request', message }, expose: true };
+  if (error instanceof TooLargeError) return { statusCode: 413, body: { error: 'too_large', message }, expose: true };
+  if (error instanceof NotFoundError) return { statusCode: 404, body: { error: 'not_found', message }, expose: true };
+  if (error instanceof DependencyError) {
+    return { statusCode: 503, body: { error: 'unavailable', message, request_id: requestId }, expose: true };
+  }
+  return {
+    statusCode: 500,
+    body: { error: 'internal_error', message: `internal error; the logs have details under request id ${requestId}`, request_id: requestId },
+    expose: false,
+  };
+};

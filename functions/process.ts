@@ -1,0 +1,41 @@
+// SQS-triggered processor. Each record (one queue message) is processed on its own; a record that
+// throws is reported in batchItemFailures and retried alone, its neighbours' effects stand.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from '#lib/logger';
+import { parseMessage } from '#lib/message';
+import { processMessage, type ProcessResult } from '#lib/processor';
+import { getServices } from '#lib/services';
+
+const processor = new BatchProcessor(EventType.SQS);
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const started = performance.now();
+  const { store } = getServices();
+  const results: ProcessResult[] = [];
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    try {
+      results.push(await processMessage(store, parseMessage(record.body)));
+    } catch (error) {
+      logger.warn('record failed; it will be retried', {
+        request_id: context.awsRequestId,
+        message_id: record.messageId,
+        receive_count: record.attributes.ApproximateReceiveCount,
+        error: error as Error,
+      });
+      throw error;
+    }
+  };
+  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  logger.info('batch processed', {
+    request_id: context.awsRequestId,
+    records: event.Records.length,
+    failed: response.batchItemFailures.length,
+    events: results.reduce((sum, result) => sum + result.events, 0),
+    unique: results.reduce((sum, result) => sum + result.unique, 0),
+    duplicate: results.reduce((sum, result) => sum + result.duplicate, 0),
+    counters_already_applied: results.filter((result) => result.counters === 'already-applied').length,
+    duration_ms: Math.round(performance.now() - started),
+  });
+  return response;
+};

@@ -1,0 +1,286 @@
+// EventStore on DynamoDB: one table; event items keyed `topic#event_id`, counter shard items keyed
+// `#counter#N` and `#received#N`, and the `byTopicTime` index for time-ordered reads.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { LogEvent } from './event.ts';
+import { counterShardKey, eventKey, receivedShardKey, timeSortKey } from './keys.ts';
+import type {
+  ApplyResult,
+  CounterTotals,
+  EventPage,
+  EventStore,
+  MessageCounts,
+  StoredEvent,
+  TopicQuery,
+} from './store.ts';
+
+export const TOPIC_TIME_INDEX = 'byTopicTime';
+const BATCH_GET_LIMIT = 100;
+
+interface EventItem {
+  pk: string;
+  topic: string;
+  tsk: string;
+  event_id: string;
+  timestamp: string;
+  source: string;
+  /** The payload as JSON text: DynamoDB maps would change numbers (precision, -0) and reject some keys. */
+  payload: string;
+  delivery: string;
+  stored_at: string;
+}
+
+const toItem = (event: LogEvent, delivery: string, storedAt: string): EventItem => ({
+  pk: eventKey(event),
+  topic: event.topic,
+  tsk: timeSortKey(event),
+  event_id: event.event_id,
+  timestamp: event.timestamp,
+  source: event.source,
+  payload: JSON.stringify(event.payload),
+  delivery,
+  stored_at: storedAt,
+});
+
+const fromItem = (item: Record<string, unknown>): StoredEvent => {
+  const tsk = String(item.tsk);
+  return {
+    topic: String(item.topic),
+    event_id: String(item.event_id),
+    timestamp: String(item.timestamp),
+    timestamp_sortable: tsk.slice(0, tsk.indexOf('#')),
+    source: String(item.source),
+    payload: JSON.parse(String(item.payload)) as Record<string, unknown>,
+    delivery: String(item.delivery),
+    stored_at: String(item.stored_at),
+  };
+};
+
+const isMissingMapPath = (error: unknown): boolean =>
+  (error as Error).name === 'ValidationException' && /document path/i.test((error as Error).message);
+
+export class DynamoEventStore implements EventStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async putIfAbsent(event: LogEvent, delivery: string, storedAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(event, delivery, storedAt),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async getDeliveries(keys: string[]): Promise<Map<string, string>> {
+    const deliveries = new Map<string, string>();
+    const unique = [...new Set(keys)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let pending: Array<Record<string, unknown>> | undefined = unique
+        .slice(start, start + BATCH_GET_LIMIT)
+        .map((pk) => ({ pk }));
+      for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        if (attempt > 10) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+        const response: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                ProjectionExpression: 'pk, delivery',
+              },
+            },
+          }),
+        );
+        for (const item of response.Responses?.[this.tableName] ?? []) deliveries.set(String(item.pk), String(item.delivery));
+        pending = response.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return deliveries;
+  }
+
+  async applyCounts(shard: number, batch: string, counts: MessageCounts, now: Date): Promise<ApplyResult> {
+    const names: Record<string, string> = {
+      '#applied': 'applied',
+      '#unique': 'unique',
+      '#duplicate': 'duplicate',
+      '#first': 'first_at',
+      '#tu': 'topic_unique',
+      '#td': 'topic_duplicate',
+    };
+    const values: Record<string, unknown> = {
+      ':batch': batch,
+      ':batchSet': new Set([batch]),
+      ':u': counts.unique,
+      ':d': counts.duplicate,
+      ':now': now.toISOString(),
+      ':zero': 0,
+    };
+    const sets = ['#first = if_not_exists(#first, :now)'];
+    Object.entries(counts.byTopic).forEach(([topic, topicCounts], index) => {
+      names[`#t${index}`] = topic;
+      if (topicCounts.unique > 0) {
+        values[`:u${index}`] = topicCounts.unique;
+        sets.push(`#tu.#t${index} = if_not_exists(#tu.#t${index}, :zero) + :u${index}`);
+      }
+      if (topicCounts.duplicate > 0) {
+        values[`:d${index}`] = topicCounts.duplicate;
+        sets.push(`#td.#t${index} = if_not_exists(#td.#t${index}, :zero) + :d${index}`);
+      }
+    });
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: counterShardKey(shard) },
+      // The batch id joins the applied set in the same write that adds its totals: both or neither.
+      UpdateExpression: `ADD #applied :batchSet, #unique :u, #duplicate :d SET ${sets.join(', ')}`,
+      ConditionExpression: 'NOT contains(#applied, :batch)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.client.send(update);
+        return 'applied';
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') return 'already-applied';
+        // First write to this shard: the per-topic maps must exist before a nested SET can add to them.
+        if (attempt === 0 && isMissingMapPath(error)) {
+          await this.initCounterShard(shard);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async initCounterShard(shard: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: counterShardKey(shard), topic_unique: {}, topic_duplicate: {}, unique: 0, duplicate: 0 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+
+  async addReceived(count: number, shard: number, now: Date): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: receivedShardKey(shard) },
+        UpdateExpression: 'ADD received :n SET first_at = if_not_exists(first_at, :now)',
+        ExpressionAttributeValues: { ':n': count, ':now': now.toISOString() },
+      }),
+    );
+  }
+
+  async readCounters(shards: number): Promise<CounterTotals> {
+    const keys: Array<Record<string, unknown>> = [];
+    for (let shard = 0; shard < shards; shard += 1) {
+      keys.push({ pk: counterShardKey(shard) }, { pk: receivedShardKey(shard) });
+    }
+    const totals: CounterTotals = { received: 0, unique: 0, duplicate: 0, byTopic: {} };
+    const firsts: string[] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+      let pending: Array<Record<string, unknown>> | undefined = keys.slice(start, start + BATCH_GET_LIMIT);
+      while (pending && pending.length > 0) {
+        const response: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: pending,
+                ConsistentRead: true,
+                // Never the applied-batch set: it is large and only the processor needs it.
+                ProjectionExpression: 'pk, received, #u, #d, topic_unique, topic_duplicate, first_at',
+                ExpressionAttributeNames: { '#u': 'unique', '#d': 'duplicate' },
+              },
+            },
+          }),
+        );
+        for (const item of response.Responses?.[this.tableName] ?? []) {
+          totals.received += Number(item.received ?? 0);
+          totals.unique += Number(item.unique ?? 0);
+          totals.duplicate += Number(item.duplicate ?? 0);
+          if (item.first_at) firsts.push(String(item.first_at));
+          for (const [field, map] of [
+            ['unique', item.topic_unique],
+            ['duplicate', item.topic_duplicate],
+          ] as const) {
+            for (const [topic, value] of Object.entries((map ?? {}) as Record<string, number>)) {
+              const entry = (totals.byTopic[topic] ??= { unique: 0, duplicate: 0 });
+              entry[field] += Number(value);
+            }
+          }
+        }
+        pending = response.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    if (firsts.length > 0) totals.firstActivityAt = firsts.sort()[0];
+    return totals;
+  }
+
+  async queryTopic(query: TopicQuery): Promise<EventPage> {
+    const names: Record<string, string> = { '#topic': 'topic' };
+    const values: Record<string, unknown> = { ':topic': query.topic };
+    let condition = '#topic = :topic';
+    // tsk is `<sortable time>#<event_id>`: '#' sorts before every event_id character that follows,
+    // and '$' right after it, so these bounds include every event at the boundary instants.
+    if (query.fromSortable || query.toSortable) {
+      names['#tsk'] = 'tsk';
+      values[':from'] = `${query.fromSortable ?? ''}#`;
+      values[':to'] = `${query.toSortable ?? '9999'}$`;
+      condition += ' AND #tsk BETWEEN :from AND :to';
+    }
+    let filter: string | undefined;
+    if (query.source !== undefined) {
+      names['#source'] = 'source';
+      values[':source'] = query.source;
+      filter = '#source = :source';
+    }
+    const response = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TOPIC_TIME_INDEX,
+        KeyConditionExpression: condition,
+        FilterExpression: filter,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: !query.descending,
+        Limit: query.limit,
+        ExclusiveStartKey: query.cursor,
+      }),
+    );
+    return {
+      events: (response.Items ?? []).map(fromItem),
+      ...(response.LastEvaluatedKey ? { cursor: response.LastEvaluatedKey } : {}),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: receivedShardKey(0) } }));
+  }
+}

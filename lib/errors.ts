@@ -1,0 +1,44 @@
+// Domain errors. They say what went wrong in domain terms; functions/http/errors.ts maps them to HTTP
+// status codes in one place, and anything not listed there becomes a generic 500.
+
+export interface FieldIssue {
+  /** Index of the event in the request, when the problem is in one event. */
+  index?: number;
+  /** Dotted path of the field inside the event (or the request), e.g. `timestamp` or `payload`. */
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that is well-formed JSON but breaks the contract; nothing was written. */
+export class ValidationError extends AppError {
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[],
+  ) {
+    super(message);
+  }
+}
+
+/** The request body is not JSON at all. */
+export class MalformedInputError extends AppError {}
+
+/** The request is larger than the contract allows. */
+export class TooLargeError extends AppError {}
+
+/** A query parameter or cursor cannot be understood. */
+export class BadQueryError extends AppError {}
+
+export class NotFoundError extends AppError {}
+
+/** A backing service (table, queue) did not answer; the caller may retry. */
+export class DependencyError extends AppError {}
+
+/** The function was deployed with missing or invalid settings. */
+export class ConfigError extends AppError {}

@@ -1,0 +1,17 @@
+// Item keys. Event keys are `topic#event_id`: topics cannot contain `#` (see event.ts), so the first `#`
+// splits the key unambiguously and two different (topic, event_id) pairs never share a key. Every
+// other item's key starts with `#`, which no topic can, so it can never equal an event key.
+import type { LogEvent } from './event.ts';
+
+export const eventKey = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => `${event.topic}#${event.event_id}`;
+
+export const counterShardKey = (shard: number): string => `#counter#${shard}`;
+
+export const receivedShardKey = (shard: number): string => `#received#${shard}`;
+
+/** Sort key of the by-topic index: fixed-width UTC time, then event_id, so the order is total and stable. */
+export const timeSortKey = (event: Pick<LogEvent, 'timestamp_sortable' | 'event_id'>): string =>
+  `${event.timestamp_sortable}#${event.event_id}`;
+
+/** Identifies the delivery that wrote an event item: the message's batch id and the event's index in it. */
+export const deliveryId = (batch: string, index: number): string => `${batch}:${index}`;

@@ -1,0 +1,56 @@
+// The storage port. lib/dynamo-store.ts implements it on DynamoDB; the domain (processor, queries,
+// stats) depends only on this interface.
+import type { LogEvent } from './event.ts';
+
+export interface StoredEvent extends LogEvent {
+  /** Which delivery wrote the item: `<batch id>:<index in message>`. */
+  delivery: string;
+  stored_at: string;
+}
+
+/** Totals of one message, applied to one counter shard in one guarded write. */
+export interface MessageCounts {
+  unique: number;
+  duplicate: number;
+  byTopic: Record<string, { unique: number; duplicate: number }>;
+}
+
+export interface CounterTotals {
+  received: number;
+  unique: number;
+  duplicate: number;
+  byTopic: Record<string, { unique: number; duplicate: number }>;
+  /** When the aggregator first recorded anything (ISO), if ever. */
+  firstActivityAt?: string;
+}
+
+export interface TopicQuery {
+  topic: string;
+  limit: number;
+  descending: boolean;
+  /** Inclusive bounds on the sortable timestamp. */
+  fromSortable?: string;
+  toSortable?: string;
+  source?: string;
+  cursor?: Record<string, unknown>;
+}
+
+export interface EventPage {
+  events: StoredEvent[];
+  cursor?: Record<string, unknown>;
+}
+
+export type ApplyResult = 'applied' | 'already-applied';
+
+export interface EventStore {
+  /** Conditional put: false when an item with the same key already exists. */
+  putIfAbsent(event: LogEvent, delivery: string, storedAt: string): Promise<boolean>;
+  /** Strongly consistent read of the deliveries that wrote the given event keys. */
+  getDeliveries(keys: string[]): Promise<Map<string, string>>;
+  /** Adds a message's totals to a shard unless that batch id was already applied there. */
+  applyCounts(shard: number, batch: string, counts: MessageCounts, now: Date): Promise<ApplyResult>;
+  addReceived(count: number, shard: number, now: Date): Promise<void>;
+  readCounters(shards: number): Promise<CounterTotals>;
+  queryTopic(query: TopicQuery): Promise<EventPage>;
+  ping(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+// The embedded "local cloud": DynamoDB (dynalite on LevelDB) and SQS (fauxqs on SQLite) behind one
+// LocalStack-style endpoint, so the app, the AWS CLI and the tests talk to it exactly as they would
+// talk to LocalStack on :4566.
+import http from 'node:http';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+import type { FauxqsServer } from 'fauxqs';
+
+export interface LocalCloudOptions {
+  dataDir: string;
+  /** Port of the shared endpoint; 0 picks a free one. */
+  port: number;
+  host?: string;
+  region?: string;
+}
+
+export interface LocalCloud {
+  endpoint: string;
+  port: number;
+  dynamodbEndpoint: string;
+  sqsEndpoint: string;
+  stop(): Promise<void>;
+}
+
+const listen = async (server: http.Server, port: number, host: string): Promise<number> => {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+};
+
+/** DynamoDB requests carry `X-Amz-Target: DynamoDB_20120810.<Op>`; everything else is SQS. */
+const isDynamoDbRequest = (req: http.IncomingMessage): boolean =>
+  String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB');
+
+export const startLocalCloud = async (options: LocalCloudOptions): Promise<LocalCloud> => {
+  const host = options.host ?? '127.0.0.1';
+  const dynamoDir = path.join(options.dataDir, 'dynamodb');
+  const sqsDir = path.join(options.dataDir, 'sqs');
+  mkdirSync(dynamoDir, { recursive: true });
+  mkdirSync(sqsDir, { recursive: true });
+
+  const dynamo: http.Server = dynalite({
+    path: dynamoDir,
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  const dynamoPort = await listen(dynamo, 0, '127.0.0.1');
+
+  const gateway = http.createServer();
+  const port = await listen(gateway, options.port, host);
+
+  // fauxqs builds queue URLs from the request's Host header, so URLs read :<gateway port> when
+  // asked through the gateway. It is ESM-only (no "require" export): load it with a dynamic import.
+  const { startFauxqs } = await import('fauxqs');
+  const sqs: FauxqsServer = await startFauxqs({
+    port: 0,
+    logger: false,
+    host: 'localhost',
+    defaultRegion: options.region ?? 'us-east-1',
+    dataDir: sqsDir,
+  });
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  gateway.on('request', (req, res) => {
+    const targetPort = isDynamoDbRequest(req) ? dynamoPort : sqs.port;
+    const upstream = http.request(
+      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        upstreamRes.pipe(res);
+      },
+    );
+    upstream.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `local cloud upstream failed: ${error.message}` }));
+    });
+    req.pipe(upstream);
+  });
+
+  return {
+    endpoint: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
+    sqsEndpoint: `http://127.0.0.1:${sqs.port}`,
+    async stop() {
+      gateway.closeAllConnections();
+      await new Promise<void>((resolve) => gateway.close(() => resolve()));
+      agent.destroy();
+      await sqs.stop();
+      dynamo.closeAllConnections();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+};

@@ -1,0 +1,169 @@
+// The local SQS -> Lambda event source, with the semantics of Lambda's event source mapping and
+// `ReportBatchItemFailures`: receive a batch (batch size, batching window), invoke the function
+// through serverless-offline's Lambda endpoint, delete only the records not reported as failed, and
+// leave failures to the visibility timeout and the queue's redrive policy (DLQ after maxReceiveCount).
+// serverless-offline-sqs deletes failed records too, which loses data; hence this file.
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export interface EventSourceOptions {
+  sqsEndpoint: string;
+  lambdaEndpoint: string;
+  region: string;
+  queueName: string;
+  functionName: string;
+  batchSize: number;
+  /** Seconds to wait for a fuller batch (Lambda's MaximumBatchingWindowInSeconds). */
+  batchingWindowSeconds: number;
+  /** Concurrent pollers, each with at most one invocation in flight. */
+  concurrency: number;
+  onBatch?: (summary: { records: number; failed: number; error?: string }) => void;
+}
+
+export interface EventSource {
+  stop(): Promise<void>;
+  stats(): { invocations: number; records: number; failed: number; errors: number };
+}
+
+/** The receive attributes Lambda copies into each record. */
+const toRecord = (message: Message, queueArn: string, region: string): SQSRecord => {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+};
+
+/**
+ * Short long-polls rather than Lambda's 20 s: stopping then only waits for the current poll to end,
+ * instead of aborting a receive whose messages would stay invisible for the whole visibility timeout.
+ */
+const POLL_WAIT_SECONDS = 2;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const startEventSource = async (options: EventSourceOptions): Promise<EventSource> => {
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: options.region, credentials, useQueueUrlAsEndpoint: false });
+  const lambda = new LambdaClient({
+    endpoint: options.lambdaEndpoint,
+    region: options.region,
+    credentials,
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 15 * 60_000 },
+  });
+  const QueueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: options.queueName }))).QueueUrl!;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!
+    .QueueArn!;
+  const counters = { invocations: 0, records: 0, failed: 0, errors: 0 };
+  let stopping = false;
+
+  const receiveBatch = async (): Promise<Message[]> => {
+    const messages: Message[] = [];
+    const deadline = Date.now() + options.batchingWindowSeconds * 1000;
+    while (!stopping && messages.length < options.batchSize) {
+      if (messages.length > 0 && Date.now() >= deadline) break;
+      const waitSeconds = messages.length === 0 ? POLL_WAIT_SECONDS : Math.ceil((deadline - Date.now()) / 1000);
+      const response = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: Math.min(10, options.batchSize - messages.length),
+          WaitTimeSeconds: Math.min(POLL_WAIT_SECONDS, waitSeconds),
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      const received = response.Messages ?? [];
+      messages.push(...received);
+      if (received.length === 0 && messages.length > 0) break;
+    }
+    return messages;
+  };
+
+  const handle = async (messages: Message[]): Promise<void> => {
+    const event: SQSEvent = { Records: messages.map((message) => toRecord(message, queueArn, options.region)) };
+    let failedIds: Set<string>;
+    let error: string | undefined;
+    try {
+      const response = await lambda.send(
+        new InvokeCommand({ FunctionName: options.functionName, Payload: Buffer.from(JSON.stringify(event)) }),
+      );
+      const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
+      if (response.FunctionError) throw new Error(`function error: ${text.slice(0, 500)}`);
+      const result = (text ? JSON.parse(text) : null) as SQSBatchResponse | null;
+      // Like Lambda: an answer that is not a valid batch response counts as a failure of the whole batch.
+      if (result && !Array.isArray(result.batchItemFailures)) throw new Error(`invalid batch response: ${text.slice(0, 200)}`);
+      failedIds = new Set((result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+      const known = new Set(messages.map((message) => message.MessageId));
+      if ([...failedIds].some((id) => !known.has(id))) throw new Error('batchItemFailures names an unknown message id');
+    } catch (invokeError) {
+      failedIds = new Set(messages.map((message) => message.MessageId!));
+      error = (invokeError as Error).message;
+      counters.errors += 1;
+    }
+    const done = messages.filter((message) => !failedIds.has(message.MessageId!));
+    if (done.length > 0) {
+      const response = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+      // A record we failed to delete is redelivered later; the processor is idempotent, so that is safe.
+      if (response.Failed?.length) error = `${error ?? ''} delete failed for ${response.Failed.length} record(s)`.trim();
+    }
+    counters.invocations += 1;
+    counters.records += messages.length;
+    counters.failed += failedIds.size;
+    options.onBatch?.({ records: messages.length, failed: failedIds.size, ...(error ? { error } : {}) });
+  };
+
+  const poll = async (): Promise<void> => {
+    let backoff = 100;
+    while (!stopping) {
+      try {
+        const messages = await receiveBatch();
+        if (messages.length > 0) await handle(messages);
+        backoff = 100;
+      } catch (error) {
+        if (stopping) break;
+        counters.errors += 1;
+        options.onBatch?.({ records: 0, failed: 0, error: `poll failed: ${(error as Error).message}` });
+        await sleep(backoff);
+        backoff = Math.min(5_000, backoff * 2);
+      }
+    }
+  };
+
+  const pollers = Array.from({ length: options.concurrency }, () => poll());
+  return {
+    stats: () => ({ ...counters }),
+    async stop() {
+      stopping = true;
+      // Each poller ends after its current receive (at most POLL_WAIT_SECONDS) and, if it holds
+      // messages, after their invocation and deletes: a clean stop leaves nothing in flight.
+      await Promise.allSettled(pollers);
+      sqs.destroy();
+      lambda.destroy();
+    },
+  };
+};

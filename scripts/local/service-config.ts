@@ -1,0 +1,90 @@
+// Reads serverless.yml through the framework itself (`serverless print`), so variables resolve exactly
+// as they do for `serverless deploy` and there is one definition of every resource.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const projectRoot = path.resolve(__dirname, '..', '..');
+
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+export interface SqsEventSettings {
+  batchSize: number;
+  maximumBatchingWindow: number;
+  functionResponseType?: string;
+  arn: unknown;
+}
+
+export interface ServiceConfig {
+  service: string;
+  stage: string;
+  region: string;
+  environment: Record<string, string>;
+  resources: Record<string, CfnResource>;
+  functions: Record<string, { handler: string; timeout?: number; events?: Array<Record<string, unknown>> }>;
+}
+
+export const functionName = (config: ServiceConfig, fn: string): string =>
+  `${config.service}-${config.stage}-${fn}`;
+
+/** The SQS event of the one function that consumes a queue, as declared in serverless.yml. */
+export const sqsEventSource = (config: ServiceConfig): { functionKey: string; settings: SqsEventSettings } => {
+  for (const [functionKey, fn] of Object.entries(config.functions)) {
+    const sqs = fn.events?.find((event) => 'sqs' in event)?.sqs as SqsEventSettings | undefined;
+    if (sqs) return { functionKey, settings: sqs };
+  }
+  throw new Error('serverless.yml declares no function with an sqs event');
+};
+
+const serverlessBin = (): string => path.join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
+
+/**
+ * `serverless print` takes seconds (it loads the framework and plugins), so the result is cached
+ * next to the data, keyed by the file's content and the stage.
+ */
+export const loadServiceConfig = async (options: { stage: string; cacheDir?: string }): Promise<ServiceConfig> => {
+  const yml = readFileSync(path.join(projectRoot, 'serverless.yml'), 'utf8');
+  const key = createHash('sha256').update(yml).update(options.stage).update(process.env.AWS_REGION ?? '').digest('hex').slice(0, 16);
+  const cacheFile = options.cacheDir ? path.join(options.cacheDir, `serverless-print-${key}.json`) : undefined;
+  if (cacheFile && existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as ServiceConfig;
+
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync(
+      process.execPath,
+      [serverlessBin(), 'print', '--format', 'json', '--stage', options.stage],
+      { cwd: projectRoot, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } },
+    ));
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`\`serverless print\` failed; is serverless.yml valid? Run \`npx serverless print\` to see why.\n${stderr}`, {
+      cause: error,
+    });
+  }
+  const printed = JSON.parse(stdout) as {
+    service: string;
+    provider: { stage: string; region: string; environment?: Record<string, string> };
+    resources?: { Resources?: Record<string, CfnResource> };
+    functions?: ServiceConfig['functions'];
+  };
+  const config: ServiceConfig = {
+    service: printed.service,
+    stage: printed.provider.stage,
+    region: printed.provider.region,
+    environment: Object.fromEntries(Object.entries(printed.provider.environment ?? {}).map(([k, v]) => [k, String(v)])),
+    resources: printed.resources?.Resources ?? {},
+    functions: printed.functions ?? {},
+  };
+  if (cacheFile) {
+    mkdirSync(path.dirname(cacheFile), { recursive: true });
+    writeFileSync(cacheFile, JSON.stringify(config));
+  }
+  return config;
+};

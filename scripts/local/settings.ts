@@ -1,0 +1,53 @@
+// Settings of the local stack, from the environment, validated once with the variable named on error.
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from './service-config.ts';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  DATA_DIR: z.string().min(1).default('.data'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  CLOUD_PORT: port.default(4566),
+  HTTP_PORT: port.default(3000),
+  LAMBDA_PORT: port.default(3002),
+  STAGE: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').default('local'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  EVENT_SOURCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+});
+
+export type StackSettings = {
+  dataDir: string;
+  host: string;
+  cloudPort: number;
+  httpPort: number;
+  lambdaPort: number;
+  stage: string;
+  region: string;
+  eventSourceConcurrency: number;
+};
+
+export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) {
+    throw new Error(
+      `this needs Node.js 22 or newer and runs on ${process.version}. Use the npm scripts (npm start, npm test): ` +
+        'they run the Node 22 that npm install put in node_modules/.bin.',
+    );
+  }
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`).join('; '));
+  }
+  const s = parsed.data;
+  return {
+    dataDir: path.resolve(projectRoot, s.DATA_DIR),
+    host: s.HOST,
+    cloudPort: s.CLOUD_PORT,
+    httpPort: s.HTTP_PORT,
+    lambdaPort: s.LAMBDA_PORT,
+    stage: s.STAGE,
+    region: s.AWS_REGION,
+    eventSourceConcurrency: s.EVENT_SOURCE_CONCURRENCY,
+  };
+};

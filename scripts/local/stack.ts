@@ -1,0 +1,163 @@
+// The whole local stack: embedded cloud, provisioning from serverless.yml, `serverless offline`, and
+// the SQS event source. `npm start` runs it in the foreground; the end-to-end tests start it too.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { startLocalCloud, type LocalCloud } from './cloud.ts';
+import { startEventSource, type EventSource } from './event-source.ts';
+import { provisionResources } from './provision.ts';
+import { functionName, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
+
+export interface StackOptions {
+  dataDir: string;
+  host: string;
+  cloudPort: number;
+  httpPort: number;
+  lambdaPort: number;
+  stage: string;
+  region: string;
+  eventSourceConcurrency: number;
+  log: (line: string) => void;
+}
+
+export interface Stack {
+  config: ServiceConfig;
+  cloud: LocalCloud;
+  httpUrl: string;
+  eventSource: EventSource;
+  stop(): Promise<void>;
+}
+
+const assertPortFree = async (host: string, port: number, variable: string): Promise<void> => {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', () =>
+      reject(new Error(`port ${port} on ${host} is in use: is another \`npm start\` running? Stop it, or set ${variable}.`)),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+};
+
+const waitForHealth = async (url: string, offline: ChildProcess, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (offline.exitCode !== null) throw new Error(`serverless offline exited with code ${offline.exitCode}`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`serverless offline did not become healthy within ${timeoutMs / 1000}s (last answer: ${last})`);
+};
+
+const stopChild = async (child: ChildProcess): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+};
+
+export const startStack = async (options: StackOptions): Promise<Stack> => {
+  const { log } = options;
+  await assertPortFree(options.host, options.cloudPort, 'CLOUD_PORT');
+  await assertPortFree(options.host, options.httpPort, 'HTTP_PORT');
+  await assertPortFree(options.host, options.lambdaPort, 'LAMBDA_PORT');
+  mkdirSync(options.dataDir, { recursive: true });
+
+  const config = await loadServiceConfig({ stage: options.stage, cacheDir: path.join(options.dataDir, 'cache') });
+  const cloud = await startLocalCloud({ dataDir: options.dataDir, port: options.cloudPort, host: options.host, region: options.region });
+  const cleanup: Array<() => Promise<void>> = [() => cloud.stop()];
+  const stopAll = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    log(`local cloud   ${cloud.endpoint}  (DynamoDB + SQS, data in ${options.dataDir})`);
+    const provisioned = await provisionResources({ endpoint: cloud.endpoint, region: options.region, resources: config.resources });
+    log(`provisioned   table ${provisioned.tables.join(', ')}; queues ${Object.values(provisioned.queues).map((q) => q.url.split('/').pop()).join(', ')}`);
+
+    const logDir = path.join(options.dataDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const offlineLogPath = path.join(logDir, 'offline.log');
+    const offlineLog = createWriteStream(offlineLogPath, { flags: 'a' });
+    const offline = spawn(
+      process.execPath,
+      [
+        '--require',
+        path.join(__dirname, 'exit-with-parent.cjs'),
+        path.join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js'),
+        'offline',
+        'start',
+        '--stage',
+        options.stage,
+        '--host',
+        options.host,
+        '--httpPort',
+        String(options.httpPort),
+        '--lambdaPort',
+        String(options.lambdaPort),
+      ],
+      {
+        cwd: projectRoot,
+        // Its own process group: a terminal's Ctrl-C must not stop it before the event source drains.
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: cloud.endpoint,
+          AWS_REGION: options.region,
+          AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+          AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+          SLS_TELEMETRY_DISABLED: '1',
+        },
+      },
+    );
+    cleanup.push(() => stopChild(offline));
+    // The framework's and the handlers' output goes to a file; warnings and errors also to the console.
+    for (const stream of [offline.stdout, offline.stderr]) {
+      stream!.pipe(offlineLog, { end: false });
+      stream!.setEncoding('utf8');
+      stream!.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) {
+          if (/"level":"(WARN|ERROR|CRITICAL)"|^\s*(✖|Error:)/.test(line)) log(`offline       ${line.trim()}`);
+        }
+      });
+    }
+    const httpUrl = `http://${options.host}:${options.httpPort}`;
+    await waitForHealth(httpUrl, offline, 120_000);
+    log(`functions     ${httpUrl}  (POST /publish, GET /events, /stats, /health; Lambda invoke on :${options.lambdaPort}; log ${offlineLogPath})`);
+
+    const { functionKey, settings } = sqsEventSource(config);
+    const queueName = config.environment.QUEUE_NAME;
+    if (!queueName) throw new Error('serverless.yml provider.environment has no QUEUE_NAME');
+    const eventSource = await startEventSource({
+      sqsEndpoint: cloud.endpoint,
+      lambdaEndpoint: `http://${options.host}:${options.lambdaPort}`,
+      region: options.region,
+      queueName,
+      functionName: functionName(config, functionKey),
+      batchSize: settings.batchSize,
+      batchingWindowSeconds: settings.maximumBatchingWindow ?? 0,
+      concurrency: options.eventSourceConcurrency,
+      onBatch: (summary) => {
+        if (summary.error) log(`event source  ${summary.records} record(s) failed: ${summary.error}`);
+      },
+    });
+    cleanup.push(() => eventSource.stop());
+    log(
+      `event source  ${queueName} -> ${functionName(config, functionKey)} (batch ${settings.batchSize}, window ${settings.maximumBatchingWindow ?? 0}s, concurrency ${options.eventSourceConcurrency})`,
+    );
+    return { config, cloud, httpUrl, eventSource, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};
