@@ -125,8 +125,6 @@ export class DynamoEventStore implements EventStore {
       '#unique': 'unique',
       '#duplicate': 'duplicate',
       '#first': 'first_at',
-      '#tu': 'topic_unique',
-      '#td': 'topic_duplicate',
     };
     const values: Record<string, unknown> = {
       ':batch': batch,
@@ -134,16 +132,19 @@ export class DynamoEventStore implements EventStore {
       ':u': counts.unique,
       ':d': counts.duplicate,
       ':now': now.toISOString(),
-      ':zero': 0,
     };
     const sets = ['#first = if_not_exists(#first, :now)'];
     Object.entries(counts.byTopic).forEach(([topic, topicCounts], index) => {
       names[`#t${index}`] = topic;
+      // DynamoDB refuses names and values that the expression does not use.
+      if (topicCounts.unique > 0 || topicCounts.duplicate > 0) values[':zero'] = 0;
       if (topicCounts.unique > 0) {
+        names['#tu'] = 'topic_unique';
         values[`:u${index}`] = topicCounts.unique;
         sets.push(`#tu.#t${index} = if_not_exists(#tu.#t${index}, :zero) + :u${index}`);
       }
       if (topicCounts.duplicate > 0) {
+        names['#td'] = 'topic_duplicate';
         values[`:d${index}`] = topicCounts.duplicate;
         sets.push(`#td.#t${index} = if_not_exists(#td.#t${index}, :zero) + :d${index}`);
       }

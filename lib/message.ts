@@ -4,6 +4,7 @@
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
 import type { LogEvent } from './event.ts';
+import { toQueueJson } from './json.ts';
 
 export const MESSAGE_VERSION = 1;
 
@@ -31,13 +32,6 @@ export interface PackedMessage {
 
 const nextBatchId = monotonicFactory();
 
-/**
- * JSON.stringify escapes control characters and lone surrogates, but not U+FFFE/U+FFFF, which SQS
- * refuses in a message body. Escaping them keeps the JSON identical in meaning.
- */
-const sqsSafeJson = (value: unknown): string =>
-  JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
-
 const utf8Bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
 
 /** Packs events, in order, into as few messages as the message size limit allows. */
@@ -64,7 +58,7 @@ export const packMessages = (
   const envelopeBytes = utf8Bytes(`{"v":${MESSAGE_VERSION},"batch":"${'0'.repeat(26)}","shard":${options.shards},"events":[]}`);
 
   for (const event of events) {
-    const json = sqsSafeJson(event);
+    const json = toQueueJson(event);
     const bytes = utf8Bytes(json) + 1; // comma
     if (envelopeBytes + bytes > maxBytes) throw new Error(`an event of ${bytes} bytes cannot fit one message`);
     if (envelopeBytes + partBytes + bytes > maxBytes) flush();

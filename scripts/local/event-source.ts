@@ -34,7 +34,7 @@ export interface EventSource {
 }
 
 /** The receive attributes Lambda copies into each record. */
-const toRecord = (message: Message, queueArn: string, region: string): SQSRecord => {
+export const toRecord = (message: Message, queueArn: string, region: string): SQSRecord => {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId!,

@@ -47,13 +47,15 @@ const serverlessBin = (): string => path.join(projectRoot, 'node_modules', 'serv
 
 /**
  * `serverless print` takes seconds (it loads the framework and plugins), so the result is cached
- * next to the data, keyed by the file's content and the stage.
+ * under node_modules/.cache, keyed by the file's content, the stage and the region.
  */
+const defaultCacheDir = path.join(projectRoot, 'node_modules', '.cache', 'log-aggregator');
+
 export const loadServiceConfig = async (options: { stage: string; cacheDir?: string }): Promise<ServiceConfig> => {
   const yml = readFileSync(path.join(projectRoot, 'serverless.yml'), 'utf8');
   const key = createHash('sha256').update(yml).update(options.stage).update(process.env.AWS_REGION ?? '').digest('hex').slice(0, 16);
-  const cacheFile = options.cacheDir ? path.join(options.cacheDir, `serverless-print-${key}.json`) : undefined;
-  if (cacheFile && existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as ServiceConfig;
+  const cacheFile = path.join(options.cacheDir ?? defaultCacheDir, `serverless-print-${key}.json`);
+  if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as ServiceConfig;
 
   let stdout: string;
   try {
@@ -82,9 +84,7 @@ export const loadServiceConfig = async (options: { stage: string; cacheDir?: str
     resources: printed.resources?.Resources ?? {},
     functions: printed.functions ?? {},
   };
-  if (cacheFile) {
-    mkdirSync(path.dirname(cacheFile), { recursive: true });
-    writeFileSync(cacheFile, JSON.stringify(config));
-  }
+  mkdirSync(path.dirname(cacheFile), { recursive: true });
+  writeFileSync(cacheFile, JSON.stringify(config));
   return config;
 };

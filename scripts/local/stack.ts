@@ -73,7 +73,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   await assertPortFree(options.host, options.lambdaPort, 'LAMBDA_PORT');
   mkdirSync(options.dataDir, { recursive: true });
 
-  const config = await loadServiceConfig({ stage: options.stage, cacheDir: path.join(options.dataDir, 'cache') });
+  const config = await loadServiceConfig({ stage: options.stage });
   const cloud = await startLocalCloud({ dataDir: options.dataDir, port: options.cloudPort, host: options.host, region: options.region });
   const cleanup: Array<() => Promise<void>> = [() => cloud.stop()];
   const stopAll = async (): Promise<void> => {

@@ -1,0 +1,37 @@
+// `npm run cloud`: only the embedded DynamoDB + SQS on one endpoint (like `docker run localstack`),
+// provisioned from serverless.yml. The test suite starts it on a free port with --json.
+import { parseArgs } from 'node:util';
+import { startLocalCloud } from './local/cloud.ts';
+import { provisionResources } from './local/provision.ts';
+import { loadServiceConfig } from './local/service-config.ts';
+import { readStackSettings } from './local/settings.ts';
+
+const main = async (): Promise<void> => {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      'no-provision': { type: 'boolean', default: false },
+    },
+  });
+  const settings = readStackSettings(process.env);
+  const cloud = await startLocalCloud({ dataDir: settings.dataDir, port: settings.cloudPort, host: settings.host, region: settings.region });
+  const config = await loadServiceConfig({ stage: settings.stage });
+  if (!values['no-provision']) {
+    await provisionResources({ endpoint: cloud.endpoint, region: settings.region, resources: config.resources });
+  }
+  if (values.json) {
+    console.log(JSON.stringify({ ready: true, endpoint: cloud.endpoint, environment: config.environment, region: settings.region }));
+  } else {
+    console.log(`local cloud ready on ${cloud.endpoint} (stage ${settings.stage}, data in ${settings.dataDir}); Ctrl-C stops`);
+  }
+  const stop = (): void => {
+    void cloud.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+};
+
+main().catch((error: unknown) => {
+  console.error(`local cloud failed: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,258 @@
+// Handler tests: the real handlers against the embedded DynamoDB and SQS started by the test suite.
+import { handler as eventsHandler } from '../../functions/events.ts';
+import { handler as healthHandler } from '../../functions/health.ts';
+import { handler as processHandler } from '../../functions/process.ts';
+import { handler as publishHandler } from '../../functions/publish.ts';
+import { handler as statsHandler } from '../../functions/stats.ts';
+import { dynamoClient } from '../../lib/aws.ts';
+import { DynamoEventStore } from '../../lib/dynamo-store.ts';
+import { checkHealth } from '../../lib/health.ts';
+import { getServices } from '../../lib/services.ts';
+import {
+  callHttp,
+  context,
+  deleteMessages,
+  deliverQueue,
+  httpEvent,
+  makeEvent,
+  queueCount,
+  receiveAll,
+  sqsEvent,
+  uniqueTopic,
+} from '../support/lambda.ts';
+
+const queueName = (): string => process.env.QUEUE_NAME!;
+
+const publish = (body: unknown) => callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify(body) }));
+const publishRaw = (body: string) => callHttp(publishHandler, httpEvent('POST', '/publish', { body }));
+const stats = async () => (await callHttp(statsHandler, httpEvent('GET', '/stats'))).body;
+const events = (query: Record<string, string>) => callHttp(eventsHandler, httpEvent('GET', '/events', { query }));
+const deliver = () => deliverQueue(processHandler, queueName());
+
+const topicCounts = async (topic: string) => (await stats()).topics[topic] ?? { unique: 0, duplicate: 0 };
+
+afterEach(async () => {
+  // Nothing a test published may leak into the next one.
+  await deliver();
+  expect(await queueCount(queueName())).toBe(0);
+});
+
+describe('POST /publish', () => {
+  it('answers 202 with the number accepted and enqueues them', async () => {
+    const topic = uniqueTopic('pub');
+    const before = await stats();
+    const answer = await publish({ events: [makeEvent(topic, 'a'), makeEvent(topic, 'b'), makeEvent(topic, 'c')] });
+    expect(answer).toEqual({ status: 202, body: { accepted: 3, messages: 1 } });
+    expect(await queueCount(queueName())).toBe(1);
+    expect((await stats()).received - before.received).toBe(3);
+  });
+
+  it('accepts a single event and a bare array', async () => {
+    const topic = uniqueTopic('shapes');
+    expect((await publish(makeEvent(topic, 'single'))).body.accepted).toBe(1);
+    expect((await publish([makeEvent(topic, 'x'), makeEvent(topic, 'y')])).body.accepted).toBe(2);
+    await deliver();
+    expect(await topicCounts(topic)).toEqual({ unique: 3, duplicate: 0 });
+  });
+
+  it.each([
+    ['malformed JSON', '{"events": [', 400, 'malformed_json'],
+    ['an empty body', '', 400, 'malformed_json'],
+    ['a body over the size limit', JSON.stringify({ events: [{ pad: 'x'.repeat(4 * 1024 * 1024) }] }), 413, 'too_large'],
+  ])('rejects %s and enqueues nothing', async (_name, body, status, error) => {
+    const answer = await publishRaw(body);
+    expect(answer.status).toBe(status);
+    expect(answer.body.error).toBe(error);
+    expect(answer.body.message).toEqual(expect.any(String));
+    expect(await queueCount(queueName())).toBe(0);
+  });
+
+  it('rejects the whole request with 422 when one event is invalid, naming index and field', async () => {
+    const topic = uniqueTopic('bad');
+    const before = await stats();
+    const answer = await publish({
+      events: [makeEvent(topic, 'fine'), makeEvent(topic, 'late', { timestamp: '2026-02-30T00:00:00Z' }), makeEvent(topic, '')],
+    });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({
+      error: 'validation_failed',
+      issues: [
+        { index: 1, field: 'timestamp', message: 'day 30 does not exist in 2026-02' },
+        { index: 2, field: 'event_id', message: 'must not be empty' },
+      ],
+    });
+    expect(await queueCount(queueName())).toBe(0);
+    expect((await stats()).received).toBe(before.received);
+  });
+});
+
+describe('process: every distinct event stored once, every delivery counted once', () => {
+  it('counts the same event sent twice as one unique and one duplicate', async () => {
+    const topic = uniqueTopic('twice');
+    await publish(makeEvent(topic, 'e1'));
+    await publish(makeEvent(topic, 'e1'));
+    await deliver();
+    expect(await topicCounts(topic)).toEqual({ unique: 1, duplicate: 1 });
+    expect((await events({ topic })).body.events).toHaveLength(1);
+  });
+
+  it('dedups the same event twice within one message', async () => {
+    const topic = uniqueTopic('inbatch');
+    expect((await publish([makeEvent(topic, 'e1'), makeEvent(topic, 'e2'), makeEvent(topic, 'e1')])).body.messages).toBe(1);
+    await deliver();
+    expect(await topicCounts(topic)).toEqual({ unique: 2, duplicate: 1 });
+  });
+
+  it('dedups across separate process invocations', async () => {
+    const topic = uniqueTopic('across');
+    await publish([makeEvent(topic, 'e1'), makeEvent(topic, 'e2')]);
+    await deliver();
+    await publish([makeEvent(topic, 'e2'), makeEvent(topic, 'e3')]);
+    await deliver();
+    expect(await topicCounts(topic)).toEqual({ unique: 3, duplicate: 1 });
+  });
+
+  it('stores one item when the same event_id arrives in many batches processed concurrently', async () => {
+    const topic = uniqueTopic('concurrent');
+    await Promise.all(Array.from({ length: 20 }, () => publish(makeEvent(topic, 'hot'))));
+    const messages = await receiveAll(queueName());
+    expect(messages).toHaveLength(20);
+    const responses = await Promise.all(messages.map((message) => processHandler(sqsEvent([message]), context('process'))));
+    expect(responses.flatMap((response) => response.batchItemFailures)).toEqual([]);
+    await deleteMessages(queueName(), messages);
+    expect(await topicCounts(topic)).toEqual({ unique: 1, duplicate: 19 });
+    expect((await events({ topic })).body.events).toHaveLength(1);
+  });
+
+  it('applies a message once when two invocations process it at the same time', async () => {
+    const topic = uniqueTopic('twoinvocations');
+    await publish([makeEvent(topic, 'a'), makeEvent(topic, 'b'), makeEvent(topic, 'a')]);
+    const messages = await receiveAll(queueName());
+    const batch = sqsEvent(messages);
+    await Promise.all([processHandler(batch, context('process')), processHandler(batch, context('process'))]);
+    await deleteMessages(queueName(), messages);
+    expect(await topicCounts(topic)).toEqual({ unique: 2, duplicate: 1 });
+  });
+
+  it('does not count a redelivered message again', async () => {
+    const topic = uniqueTopic('redelivery');
+    await publish([makeEvent(topic, 'a'), makeEvent(topic, 'b')]);
+    const messages = await receiveAll(queueName());
+    for (let delivery = 0; delivery < 3; delivery += 1) {
+      expect((await processHandler(sqsEvent(messages), context('process'))).batchItemFailures).toEqual([]);
+    }
+    await deleteMessages(queueName(), messages);
+    expect(await topicCounts(topic)).toEqual({ unique: 2, duplicate: 0 });
+  });
+
+  it('treats the same event_id on two topics as two events', async () => {
+    const [first, second] = [uniqueTopic('left'), uniqueTopic('right')];
+    await publish([makeEvent(first, 'shared'), makeEvent(second, 'shared')]);
+    await deliver();
+    expect(await topicCounts(first)).toEqual({ unique: 1, duplicate: 0 });
+    expect(await topicCounts(second)).toEqual({ unique: 1, duplicate: 0 });
+  });
+
+  it('returns payloads exactly as they were sent', async () => {
+    const topic = uniqueTopic('payload');
+    const payload = {
+      text: 'Grüße, 世界 😀 \u0000\u001f \uFFFE',
+      numbers: [0, -1, 1.5, 1e-7, 9007199254740991, -0.25],
+      nested: { a: { b: { c: [null, true, false, { d: [] }] } } },
+      'key.with.dots': 1,
+      'key#hash': 2,
+      '': 'empty key',
+      empty: {},
+    };
+    expect((await publish(makeEvent(topic, "p", { payload }))).body).toEqual({ accepted: 1, messages: 1 });
+    await deliver();
+    const [stored] = (await events({ topic })).body.events;
+    expect(stored.payload).toEqual(payload);
+    expect(JSON.stringify(stored.payload)).toBe(JSON.stringify(payload));
+  });
+
+  it('keeps the totals consistent: received = unique + duplicate, processed = unique + duplicate', async () => {
+    const before = await stats();
+    const topic = uniqueTopic('totals');
+    await publish([makeEvent(topic, '1'), makeEvent(topic, '2'), makeEvent(topic, '1')]);
+    await publish([makeEvent(topic, '2'), makeEvent(topic, '3')]);
+    await deliver();
+    const after = await stats();
+    expect(after.received - before.received).toBe(5);
+    expect(after.unique_processed - before.unique_processed).toBe(3);
+    expect(after.duplicate_dropped - before.duplicate_dropped).toBe(2);
+    expect(after.processed).toBe(after.unique_processed + after.duplicate_dropped);
+    expect(after.pending).toBe(0);
+  });
+
+  it('fails only a record that is not a valid message, and its neighbours still count', async () => {
+    const topic = uniqueTopic('poison');
+    await publish(makeEvent(topic, 'ok'));
+    const [good] = await receiveAll(queueName());
+    const poison = { ...good!, MessageId: 'poison-1', Body: '{"not":"ours"}' };
+    const response = await processHandler(sqsEvent([poison, good!]), context('process'));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison-1' }]);
+    await deleteMessages(queueName(), [good!]);
+    expect(await topicCounts(topic)).toEqual({ unique: 1, duplicate: 0 });
+  });
+});
+
+describe('GET /events', () => {
+  it('pages through a topic in event-time order with a cursor, never repeating or skipping', async () => {
+    const topic = uniqueTopic('paging');
+    const sent = Array.from({ length: 25 }, (_, i) =>
+      makeEvent(topic, `e${String(i).padStart(2, '0')}`, { timestamp: `2026-11-22T10:00:${String(59 - i).padStart(2, '0')}Z` }),
+    );
+    await publish(sent);
+    await deliver();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const answer: { status: number; body: { events: Array<{ event_id: string }>; next_cursor: string | null } } = await events({
+        topic,
+        limit: '10',
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(answer.status).toBe(200);
+      seen.push(...answer.body.events.map((event) => event.event_id));
+      cursor = answer.body.next_cursor;
+    } while (cursor);
+    // Later ids have earlier timestamps, so time order is the reverse of id order.
+    expect(seen).toEqual(sent.map((event) => event.event_id).reverse());
+  });
+
+  it('returns timestamps normalized to UTC', async () => {
+    const topic = uniqueTopic('utc');
+    await publish(makeEvent(topic, 'tz', { timestamp: '2026-11-22T12:00:00.250+02:00' }));
+    await deliver();
+    expect((await events({ topic })).body.events[0].timestamp).toBe('2026-11-22T10:00:00.250Z');
+  });
+
+  it.each([
+    [{}, /topic/],
+    [{ topic: 'x', limit: '0' }, /limit/],
+    [{ topic: 'x', limit: 'many' }, /limit/],
+    [{ topic: 'x', cursor: 'garbage' }, /cursor/],
+    [{ topic: 'x', from: 'yesterday' }, /from/],
+  ])('rejects %j with 400 and says why', async (query, reason) => {
+    const answer = await events(query as Record<string, string>);
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toMatch(reason);
+  });
+});
+
+describe('GET /health', () => {
+  it('answers 200 when the table and the queue answer', async () => {
+    const answer = await callHttp(healthHandler, httpEvent('GET', '/health'));
+    expect(answer.status).toBe(200);
+    expect(answer.body.checks).toMatchObject({ table: { ok: true }, queue: { ok: true } });
+  });
+
+  it('names what failed when the table does not answer', async () => {
+    const services = getServices();
+    const report = await checkHealth({ ...services, store: new DynamoEventStore(dynamoClient(), 'no-such-table') });
+    expect(report.ok).toBe(false);
+    expect(report.checks.table).toMatchObject({ ok: false, error: expect.stringMatching(/ResourceNotFound/) });
+    expect(report.checks.queue!.ok).toBe(true);
+  });
+});

@@ -1,0 +1,149 @@
+// Calling the real handlers the way API Gateway and the SQS event source do.
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { toRecord } from '../../scripts/local/event-source.ts';
+
+export const context = (functionName = 'test'): Context =>
+  ({
+    awsRequestId: randomUUID(),
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  }) as Context;
+
+export const httpEvent = (
+  method: string,
+  path: string,
+  options: { body?: string; query?: Record<string, string> } = {},
+): APIGatewayProxyEventV2 => ({
+  version: '2.0',
+  routeKey: `${method} ${path}`,
+  rawPath: path,
+  rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+  headers: { 'content-type': 'application/json' },
+  ...(options.query ? { queryStringParameters: options.query } : {}),
+  requestContext: {
+    accountId: '000000000000',
+    apiId: 'local',
+    domainName: 'localhost',
+    domainPrefix: 'localhost',
+    http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
+    requestId: randomUUID(),
+    routeKey: `${method} ${path}`,
+    stage: '$default',
+    time: new Date().toISOString(),
+    timeEpoch: Date.now(),
+  },
+  ...(options.body === undefined ? {} : { body: options.body }),
+  isBase64Encoded: false,
+});
+
+export interface HttpAnswer {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export const callHttp = async (
+  handler: (event: any, context: Context) => Promise<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  event: APIGatewayProxyEventV2,
+): Promise<HttpAnswer> => {
+  const result = (await handler(event, context())) as { statusCode: number; body: string };
+  return { status: result.statusCode, body: JSON.parse(result.body) };
+};
+
+export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+
+export const queueUrlOf = async (name: string): Promise<string> =>
+  (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+
+export const queueCount = async (name: string): Promise<number> => {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: await queueUrlOf(name),
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+};
+
+export const purge = async (name: string): Promise<void> => {
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: await queueUrlOf(name) }));
+};
+
+/** Receives everything visible in the queue (up to `max` messages). */
+export const receiveAll = async (name: string, max = 1000): Promise<Message[]> => {
+  const QueueUrl = await queueUrlOf(name);
+  const messages: Message[] = [];
+  while (messages.length < max) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+    );
+    if (Messages.length === 0) break;
+    messages.push(...Messages);
+  }
+  return messages;
+};
+
+export const sqsEvent = (messages: Message[]): SQSEvent => ({
+  Records: messages.map((message) => toRecord(message, 'arn:aws:sqs:us-east-1:000000000000:test', 'us-east-1')),
+});
+
+export const deleteMessages = async (name: string, messages: Message[]): Promise<void> => {
+  const QueueUrl = await queueUrlOf(name);
+  for (let start = 0; start < messages.length; start += 10) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl,
+        Entries: messages.slice(start, start + 10).map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
+  }
+};
+
+/**
+ * Plays the event source: hands the queue's messages to the process handler in batches of 10 and
+ * deletes those not reported as failed. Returns the batch responses.
+ */
+export const deliverQueue = async (
+  processHandler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+  queueName: string,
+): Promise<SQSBatchResponse[]> => {
+  const responses: SQSBatchResponse[] = [];
+  for (;;) {
+    const messages = await receiveAll(queueName, 10);
+    if (messages.length === 0) return responses;
+    const response = await processHandler(sqsEvent(messages), context('process'));
+    responses.push(response);
+    const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    await deleteMessages(queueName, messages.filter((message) => !failed.has(message.MessageId!)));
+    if (failed.size > 0) return responses;
+  }
+};
+
+export const uniqueTopic = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export const makeEvent = (topic: string, id: string, extra: Partial<Record<string, unknown>> = {}) => ({
+  topic,
+  event_id: id,
+  timestamp: '2026-11-22T10:00:00.000Z',
+  source: 'jest',
+  payload: { id, nested: { list: [1, 2, 3], ok: true } },
+  ...extra,
+});
