@@ -1,0 +1,153 @@
+// End to end over real HTTP: `scripts/start.ts` (what `npm start` runs) with serverless offline, the
+// local event source and the embedded cloud, on free ports and a fresh data folder.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
+
+jest.setTimeout(240_000);
+
+interface Stats {
+  received: number;
+  unique_processed: number;
+  duplicate_dropped: number;
+  processed: number;
+  pending: number;
+  topics: Record<string, { unique: number; duplicate: number }>;
+  queue: { visible: number; in_flight: number; dlq: number };
+}
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-'));
+let env: Record<string, string>;
+let stack: ChildProcess | undefined;
+let baseUrl: string;
+
+const start = async (): Promise<void> => {
+  stack = spawnScript('scripts/start.ts', [], env);
+  await waitForLine(stack, /^ready in/, 180_000);
+};
+
+const stop = async (): Promise<void> => {
+  if (stack) await stopProcess(stack, 'SIGINT');
+  stack = undefined;
+};
+
+const getJson = async <T>(pathAndQuery: string): Promise<T> => {
+  const response = await fetch(`${baseUrl}${pathAndQuery}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as T;
+};
+
+const post = async (body: unknown): Promise<{ status: number; body: any }> => {
+  const response = await fetch(`${baseUrl}/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+};
+
+/** Waits until everything received has been processed and the queue is empty. */
+const drained = async (expectedProcessed: number): Promise<Stats> => {
+  const deadline = Date.now() + 60_000;
+  let stats: Stats;
+  do {
+    stats = await getJson<Stats>('/stats');
+    if (stats.processed >= expectedProcessed && stats.queue.visible === 0 && stats.queue.in_flight === 0) return stats;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  } while (Date.now() < deadline);
+  throw new Error(`not drained within 60s: ${JSON.stringify(stats)}`);
+};
+
+const topics = ['orders', 'payments', 'auth', 'search', 'email'];
+const makeEvent = (i: number) => ({
+  topic: topics[i % topics.length]!,
+  event_id: `evt-${i}`,
+  timestamp: new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + i * 1000).toISOString(),
+  source: `service-${i % 3}`,
+  payload: { i, user: { id: `u${i % 17}`, tags: ['a', 'b'], score: i / 7 }, note: 'ünïcødé ✓' },
+});
+
+beforeAll(async () => {
+  const [cloudPort, httpPort, lambdaPort] = [await freePort(), await freePort(), await freePort()];
+  env = {
+    DATA_DIR: dataDir,
+    CLOUD_PORT: String(cloudPort),
+    HTTP_PORT: String(httpPort),
+    LAMBDA_PORT: String(lambdaPort),
+    STAGE: 'e2e',
+    LOG_LEVEL: 'WARN',
+  };
+  baseUrl = `http://127.0.0.1:${httpPort}`;
+  await start();
+});
+
+afterAll(async () => {
+  await stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the aggregator over HTTP', () => {
+  const distinct = Array.from({ length: 700 }, (_, i) => makeEvent(i));
+  // 300 repeats of earlier events, spread over the run.
+  const repeats = Array.from({ length: 300 }, (_, i) => makeEvent((i * 7) % 700));
+
+  it('stores 700 distinct events of 1,000 published and counts 300 duplicates', async () => {
+    const all = [...distinct.slice(0, 400), ...repeats.slice(0, 100), ...distinct.slice(400), ...repeats.slice(100)];
+    for (let start = 0; start < all.length; start += 250) {
+      const answer = await post({ events: all.slice(start, start + 250) });
+      expect(answer).toEqual({ status: 202, body: { accepted: 250, messages: 1 } });
+    }
+    const stats = await drained(1000);
+    expect(stats).toMatchObject({ received: 1000, unique_processed: 700, duplicate_dropped: 300, processed: 1000, pending: 0 });
+    expect(stats.queue.dlq).toBe(0);
+    for (const topic of topics) expect(stats.topics[topic]).toEqual({ unique: 140, duplicate: 60 });
+  });
+
+  it('returns every event once, in event-time order, with its payload intact', async () => {
+    const byId = new Map(distinct.map((event) => [event.event_id, event]));
+    let total = 0;
+    for (const topic of topics) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { events: Array<{ event_id: string; timestamp: string; payload: unknown; source: string }>; next_cursor: string | null } =
+          await getJson(`/events?topic=${topic}&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+        for (const event of page.events) {
+          const sent = byId.get(event.event_id)!;
+          expect(event.payload).toEqual(sent.payload);
+          expect(event.source).toBe(sent.source);
+          expect(event.timestamp).toBe(sent.timestamp);
+          seen.push(event.event_id);
+        }
+        cursor = page.next_cursor;
+      } while (cursor);
+      const expected = distinct.filter((event) => event.topic === topic).map((event) => event.event_id);
+      expect(seen).toEqual(expected);
+      total += seen.length;
+    }
+    expect(total).toBe(700);
+  });
+
+  it('answers bad input over HTTP with 400, 413 and 422', async () => {
+    expect((await post('{nope')).status).toBe(400);
+    const invalid = await post([makeEvent(1), { ...makeEvent(2), timestamp: 'yesterday' }]);
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.issues).toEqual([{ index: 1, field: 'timestamp', message: expect.stringMatching(/RFC 3339/) }]);
+    expect((await post({ events: [{ pad: 'x'.repeat(5 * 1024 * 1024) }] })).status).toBe(413);
+    expect((await getJson<Stats>('/stats')).received).toBe(1000);
+  });
+
+  it('keeps everything across a restart, and a re-sent event then counts as a duplicate', async () => {
+    await stop();
+    await start();
+    const after = await getJson<Stats>('/stats');
+    expect(after).toMatchObject({ received: 1000, unique_processed: 700, duplicate_dropped: 300 });
+    expect((await getJson<{ ok: boolean }>('/health')).ok).toBe(true);
+
+    expect((await post(makeEvent(123))).status).toBe(202);
+    const stats = await drained(1001);
+    expect(stats).toMatchObject({ received: 1001, unique_processed: 700, duplicate_dropped: 301 });
+  });
+});
