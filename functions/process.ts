@@ -2,6 +2,7 @@
 // throws is reported in batchItemFailures and retried alone, its neighbours' effects stand.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { faultCheckpoint } from '#lib/faults';
 import { logger } from '#lib/logger';
 import { parseMessage } from '#lib/message';
 import { processMessage, type ProcessResult } from '#lib/processor';
@@ -15,7 +16,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const results: ProcessResult[] = [];
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
-      results.push(await processMessage(store, parseMessage(record.body)));
+      results.push(await processMessage(store, parseMessage(record.body), { checkpoint: faultCheckpoint() }));
     } catch (error) {
       logger.warn('record failed; it will be retried', {
         request_id: context.awsRequestId,

@@ -199,6 +199,34 @@ export class DynamoEventStore implements EventStore {
     );
   }
 
+  async appliedBatches(shard: number): Promise<string[]> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: counterShardKey(shard) },
+        ConsistentRead: true,
+        ProjectionExpression: 'applied',
+      }),
+    );
+    return [...((Item?.applied as Set<string> | undefined) ?? [])];
+  }
+
+  async forgetBatches(shard: number, batches: string[]): Promise<void> {
+    // DELETE removes only the listed elements, so it is safe next to concurrent ADDs. Chunks keep each
+    // request well under DynamoDB's expression size limit.
+    for (let start = 0; start < batches.length; start += 1000) {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: counterShardKey(shard) },
+          UpdateExpression: 'DELETE applied :old',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':old': new Set(batches.slice(start, start + 1000)) },
+        }),
+      );
+    }
+  }
+
   async readCounters(shards: number): Promise<CounterTotals> {
     const keys: Array<Record<string, unknown>> = [];
     for (let shard = 0; shard < shards; shard += 1) {

@@ -50,6 +50,10 @@ export interface EventStore {
   /** Adds a message's totals to a shard unless that batch id was already applied there. */
   applyCounts(shard: number, batch: string, counts: MessageCounts, now: Date): Promise<ApplyResult>;
   addReceived(count: number, shard: number, now: Date): Promise<void>;
+  /** The batch ids whose totals a counter shard has applied. */
+  appliedBatches(shard: number): Promise<string[]>;
+  /** Removes batch ids from a shard's applied set (only ids that can no longer be redelivered). */
+  forgetBatches(shard: number, batches: string[]): Promise<void>;
   readCounters(shards: number): Promise<CounterTotals>;
   queryTopic(query: TopicQuery): Promise<EventPage>;
   ping(): Promise<void>;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { provisionResources } from './provision.ts';
+import { startScheduler } from './scheduler.ts';
 import { functionName, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
 
 export interface StackOptions {
@@ -152,6 +153,8 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       },
     });
     cleanup.push(() => eventSource.stop());
+    const scheduler = startScheduler({ config, lambdaEndpoint: `http://${options.host}:${options.lambdaPort}`, region: options.region, log });
+    cleanup.push(async () => scheduler.stop());
     log(
       `event source  ${queueName} -> ${functionName(config, functionKey)} (batch ${settings.batchSize}, window ${settings.maximumBatchingWindow ?? 0}s, concurrency ${options.eventSourceConcurrency})`,
     );
