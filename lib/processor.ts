@@ -31,6 +31,9 @@ export interface ProcessResult extends MessageCounts {
 
 type Outcome = 'unique' | 'duplicate';
 
+/** Conditional puts in flight per message. */
+export const PUT_CONCURRENCY = 16;
+
 export const processMessage = async (
   store: EventStore,
   message: QueueMessage,
@@ -56,7 +59,7 @@ export const processMessage = async (
   });
 
   const conflicts: number[] = [];
-  const limit = pLimit(options.putConcurrency ?? 16);
+  const limit = pLimit(options.putConcurrency ?? PUT_CONCURRENCY);
   await Promise.all(
     toWrite.map((index) =>
       limit(async () => {

@@ -1,7 +1,7 @@
 // The whole local stack: embedded cloud, provisioning from serverless.yml, `serverless offline`, and
 // the SQS event source. `npm start` runs it in the foreground; the end-to-end tests start it too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
@@ -82,6 +82,11 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   };
   try {
     log(`local cloud   ${cloud.endpoint}  (DynamoDB + SQS, data in ${options.dataDir})`);
+    // For tools that want the path the functions use (the benchmark's raw ceiling).
+    writeFileSync(
+      path.join(options.dataDir, 'endpoints.json'),
+      JSON.stringify({ shared: cloud.endpoint, dynamodb: cloud.dynamodbEndpoint, sqs: cloud.sqsEndpoint }),
+    );
     const provisioned = await provisionResources({ endpoint: cloud.endpoint, region: options.region, resources: config.resources });
     log(`provisioned   table ${provisioned.tables.join(', ')}; queues ${Object.values(provisioned.queues).map((q) => q.url.split('/').pop()).join(', ')}`);
 
@@ -114,6 +119,10 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         env: {
           ...process.env,
           AWS_ENDPOINT_URL: cloud.endpoint,
+          // The functions talk to each emulator directly (one hop less than through the shared
+          // endpoint), through the SDK's standard per-service variables.
+          AWS_ENDPOINT_URL_DYNAMODB: cloud.dynamodbEndpoint,
+          AWS_ENDPOINT_URL_SQS: cloud.sqsEndpoint,
           AWS_REGION: options.region,
           AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',

@@ -17,7 +17,7 @@ export default async (): Promise<void> => {
     AWS_REGION: ready.region,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
     TEST_DATA_DIR: dataDir,
   });
   (globalThis as { __localCloud?: unknown }).__localCloud = cloud;

@@ -1,0 +1,301 @@
+// `npm run bench`: starts the embedded stack on a fresh data folder and measures, in one run,
+// (a) the raw ceiling: conditional PutItem/s against the embedded DynamoDB with the processor's SDK
+//     client settings, at the processor's put concurrency and above;
+// (b) publish acceptance: events/s accepted by POST /publish in batches of 500;
+// (c) end-to-end events/s (published until processed) for 20,000 and 200,000 events, 30% duplicates;
+// (d) peak RSS of the stack's processes (sampled over the whole process tree).
+// It prints a table and writes BENCHMARKS.md.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
+import { requestHandlerSettings } from '../lib/aws.ts';
+import { validatePublishRequest } from '../lib/event.ts';
+import { PUT_CONCURRENCY } from '../lib/processor.ts';
+import { generateWorkload } from './publisher/generate.ts';
+import { runPublisher, type PublisherReport } from './publisher/run.ts';
+import { projectRoot } from './local/service-config.ts';
+
+const log = (line: string): void => console.log(line);
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Resident set size (kB) of a process and all its descendants, from /proc. */
+const treeRssKb = (rootPid: number): number => {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let total = 0;
+  const pending = [rootPid];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    try {
+      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      total += Number(rss?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+    pending.push(...(children.get(pid) ?? []));
+  }
+  return total;
+};
+
+const startStack = async (env: Record<string, string>): Promise<ChildProcess> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--disable-warning=ExperimentalWarning', 'scripts/start.ts'], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (/^ready in/m.test(output)) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the stack exited (${code}) before it was ready:\n${output}`)));
+  });
+  return child;
+};
+
+interface CeilingResult {
+  concurrency: number;
+  puts: number;
+  seconds: number;
+  rate: number;
+}
+
+/** Conditional PutItem of realistic event items, as the processor writes them, at a given concurrency. */
+const measureCeiling = async (endpoint: string, table: string, concurrency: number, puts: number): Promise<CeilingResult> => {
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 5,
+      requestHandler: requestHandlerSettings(),
+    }),
+  );
+  const events = validatePublishRequest(
+    generateWorkload({ events: puts, dupRate: 0, topics: 5, seed: concurrency, runId: `ceiling-${concurrency}` }).events,
+  );
+  const limit = pLimit(concurrency);
+  const started = performance.now();
+  await Promise.all(
+    events.map((event, index) =>
+      limit(() =>
+        client.send(
+          new PutCommand({
+            TableName: table,
+            Item: {
+              pk: `${event.topic}#${event.event_id}`,
+              topic: `ceiling-${event.topic}`,
+              tsk: `${event.timestamp_sortable}#${event.event_id}`,
+              event_id: event.event_id,
+              timestamp: event.timestamp,
+              source: event.source,
+              payload: JSON.stringify(event.payload),
+              delivery: `01BENCH00000000000000000000:${index}`,
+              stored_at: new Date().toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      ),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  client.destroy();
+  return { concurrency, puts, seconds: Number(seconds.toFixed(2)), rate: Math.round(puts / seconds) };
+};
+
+const machine = (): string => {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+};
+
+const main = async (): Promise<void> => {
+  const { values } = parseArgs({
+    options: {
+      'skip-large': { type: 'boolean', default: false },
+      out: { type: 'string', default: path.join(projectRoot, 'BENCHMARKS.md') },
+    },
+  });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-bench-'));
+  const ports = { cloud: await freePort(), http: await freePort(), lambda: await freePort() };
+  const env = {
+    DATA_DIR: dataDir,
+    CLOUD_PORT: String(ports.cloud),
+    HTTP_PORT: String(ports.http),
+    LAMBDA_PORT: String(ports.lambda),
+    STAGE: 'bench',
+    LOG_LEVEL: 'WARN',
+  };
+  const url = `http://127.0.0.1:${ports.http}`;
+  log(`bench: ${machine()}`);
+  log(`bench: starting the stack on a fresh data folder (${dataDir}) ...`);
+  const stack = await startStack(env);
+  let peakRssKb = 0;
+  const sampler = setInterval(() => {
+    peakRssKb = Math.max(peakRssKb, treeRssKb(stack.pid!));
+  }, 250);
+
+  try {
+    // The ceiling is measured on the same path the processor uses to reach DynamoDB.
+    const endpoint = (JSON.parse(readFileSync(path.join(dataDir, 'endpoints.json'), 'utf8')) as { dynamodb: string }).dynamodb;
+    const table = 'log-aggregator-bench-events';
+    const ceilings: CeilingResult[] = [];
+    for (const concurrency of [PUT_CONCURRENCY, PUT_CONCURRENCY * 4, PUT_CONCURRENCY * 8]) {
+      log(`bench: (a) raw ceiling, 10,000 conditional puts at concurrency ${concurrency} ...`);
+      ceilings.push(await measureCeiling(endpoint, table, concurrency, 10_000));
+      log(`       ${ceilings.at(-1)!.rate} puts/s`);
+    }
+    const ceiling = Math.max(...ceilings.map((result) => result.rate));
+
+    const runs: Array<{ name: string; report: PublisherReport }> = [];
+    const sizes = values['skip-large'] ? [20_000] : [20_000, 200_000];
+    for (const events of sizes) {
+      log(`bench: (b, c) ${events.toLocaleString('en-US')} events, 30% duplicates, batches of 500, concurrency 4 ...`);
+      let lastShown = 0;
+      const report = await runPublisher({
+        url,
+        events,
+        dupRate: 0.3,
+        topics: 5,
+        batch: 500,
+        concurrency: 4,
+        seed: events,
+        runId: `bench-${events}`,
+        retries: 10,
+        wait: true,
+        drainTimeoutSeconds: 1800,
+        onProgress: (accepted, total) => {
+          if (accepted - lastShown >= total / 10 || accepted === total) {
+            lastShown = accepted;
+            log(`       published ${accepted}/${total}`);
+          }
+        },
+        onNote: (line) => log(`       ${line}`),
+      });
+      log(`       publish ${report.publish_rate} events/s, end to end ${report.end_to_end_rate} events/s`);
+      runs.push({ name: `${events / 1000}k / 30%`, report });
+    }
+    clearInterval(sampler);
+    peakRssKb = Math.max(peakRssKb, treeRssKb(stack.pid!));
+
+    const small = runs[0]!.report;
+    const large = runs[1]?.report;
+    const e2e = small.end_to_end_rate ?? 0;
+    const rows: Array<[string, string, string, string]> = [
+      ['raw ceiling: conditional PutItem/s (best of ' + ceilings.map((c) => c.concurrency).join(', ') + ' in flight)', String(ceiling), '', ''],
+      ['publish acceptance, 20k in batches of 500 (events/s)', String(small.publish_rate), '>= 10,000', small.publish_rate >= 10_000 ? 'met' : 'MISSED'],
+      ['end to end, 20k / 30% (events/s)', String(e2e), '>= 1,000', e2e >= 1_000 ? 'met' : 'MISSED'],
+      ['end to end / raw ceiling, 20k', (e2e / ceiling).toFixed(2), '>= 0.70', e2e / ceiling >= 0.7 ? 'met' : 'MISSED'],
+    ];
+    if (large) {
+      rows.push(
+        ['publish acceptance, 200k (events/s)', String(large.publish_rate), '', ''],
+        ['end to end, 200k / 30% (events/s)', String(large.end_to_end_rate ?? 0), '', ''],
+        ['end to end / raw ceiling, 200k', ((large.end_to_end_rate ?? 0) / ceiling).toFixed(2), '>= 0.70', (large.end_to_end_rate ?? 0) / ceiling >= 0.7 ? 'met' : 'MISSED'],
+      );
+    }
+    rows.push([
+      `peak RSS of the stack's processes${large ? ' (through the 200k run)' : ''} (MiB)`,
+      String(Math.round(peakRssKb / 1024)),
+      '<= 1,024',
+      peakRssKb / 1024 <= 1024 ? 'met' : 'MISSED',
+    ]);
+    const correct = runs.every(
+      ({ report }) => report.invariants.unique_equals_distinct && report.invariants.received_equals_unique_plus_duplicates && report.drained,
+    );
+    const width = Math.max(...rows.map((row) => row[0].length));
+    log('');
+    for (const [name, value, target, verdict] of rows) log(`${name.padEnd(width)}  ${value.padStart(8)}  ${target.padEnd(9)} ${verdict}`);
+    log(`counts exact in every run (unique == distinct, received == unique + duplicates): ${correct ? 'yes' : 'NO'}`);
+
+    const commit = (() => {
+      try {
+        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot }).toString().trim();
+      } catch {
+        return 'unknown';
+      }
+    })();
+    const markdown = [
+      '# Benchmarks',
+      '',
+      `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}.`,
+      '',
+      `Machine: ${machine()}.`,
+      '',
+      'The stack is the embedded default (`npm start`: dynalite, fauxqs, serverless offline, the local event',
+      'source) on a fresh data folder. The publisher sends batches of 500 with 4 requests in flight.',
+      '',
+      '| measure | value | target | |',
+      '|---|---:|---|---|',
+      ...rows.map(([name, value, target, verdict]) => `| ${name} | ${value} | ${target} | ${verdict} |`),
+      '',
+      `Counts exact in every run (unique == distinct, received == unique + duplicates): ${correct ? 'yes' : 'no'}.`,
+      '',
+      '## Raw ceiling by concurrency',
+      '',
+      '| puts in flight | puts | seconds | puts/s |',
+      '|---:|---:|---:|---:|',
+      ...ceilings.map((c) => `| ${c.concurrency} | ${c.puts} | ${c.seconds} | ${c.rate} |`),
+      '',
+      '## Runs',
+      '',
+      '| run | accepted | publish s | publish/s | p50 ms | p95 ms | p99 ms | end-to-end s | end-to-end/s |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...runs.map(
+        ({ name, report }) =>
+          `| ${name} | ${report.accepted_events} | ${report.publish_seconds} | ${report.publish_rate} | ${report.latency_ms.p50} | ${report.latency_ms.p95} | ${report.latency_ms.p99} | ${report.end_to_end_seconds} | ${report.end_to_end_rate} |`,
+      ),
+      '',
+    ].join('\n');
+    writeFileSync(values.out!, markdown + (existingAnalysis(values.out!) ?? ''));
+    log(`\nwrote ${path.relative(process.cwd(), values.out!)}`);
+  } finally {
+    clearInterval(sampler);
+    stack.kill('SIGINT');
+    await new Promise((resolve) => stack.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+/** Keeps the hand-written analysis (everything from "## Where the time goes") across runs. */
+const existingAnalysis = (file: string): string | undefined => {
+  try {
+    const text = readFileSync(file, 'utf8');
+    const at = text.indexOf('## Where the time goes');
+    return at >= 0 ? `\n${text.slice(at)}` : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+main().catch((error: unknown) => {
+  console.error(`bench failed: ${(error as Error).stack ?? error}`);
+  process.exit(1);
+});
