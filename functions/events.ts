@@ -1,5 +1,12 @@
+import { getEvent, queryEvents } from '#lib/query';
 import { getServices } from '#lib/services';
-import { queryEvents } from '#lib/query';
 import { httpHandler, json } from '#http/api';
 
-export const handler = httpHandler(async (event) => json(200, await queryEvents(getServices(), event.queryStringParameters ?? {})));
+// GET /events and GET /events/{topic}/{event_id}.
+export const handler = httpHandler(async (event) => {
+  const { topic, event_id: eventId } = event.pathParameters ?? {};
+  if (topic !== undefined && eventId !== undefined) {
+    return json(200, await getEvent(getServices(), decodeURIComponent(topic), decodeURIComponent(eventId)));
+  }
+  return json(200, await queryEvents(getServices(), event.queryStringParameters ?? {}));
+});

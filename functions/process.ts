@@ -8,15 +8,20 @@ import { parseMessage } from '#lib/message';
 import { processMessage, type ProcessResult } from '#lib/processor';
 import { getServices } from '#lib/services';
 
-const processor = new BatchProcessor(EventType.SQS);
-
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  // One per invocation: a BatchProcessor holds the state of the batch it is processing.
+  const processor = new BatchProcessor(EventType.SQS);
   const started = performance.now();
-  const { store } = getServices();
+  const { store, config } = getServices();
   const results: ProcessResult[] = [];
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
-      results.push(await processMessage(store, parseMessage(record.body), { checkpoint: faultCheckpoint() }));
+      results.push(
+        await processMessage(store, parseMessage(record.body), {
+          checkpoint: faultCheckpoint(),
+          retentionSeconds: config.RETENTION_DAYS * 86_400,
+        }),
+      );
     } catch (error) {
       logger.warn('record failed; it will be retried', {
         request_id: context.awsRequestId,

@@ -13,6 +13,8 @@ const schema = z.object({
    * applied batch ids at least this long.
    */
   DEDUP_HORIZON_SECONDS: z.coerce.number().int().positive(),
+  /** Days an event is kept (0: forever). Expiry also ends the dedup window for that key. */
+  RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -4,6 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  type QueryCommandOutput,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -11,18 +12,30 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { LogEvent } from './event.ts';
-import { counterShardKey, eventKey, receivedShardKey, timeSortKey } from './keys.ts';
+import {
+  counterShardKey,
+  eventKey,
+  receivedShardKey,
+  recentShardKey,
+  recentShardKeys,
+  recentSortKey,
+  timeSortKey,
+} from './keys.ts';
 import type {
   ApplyResult,
   CounterTotals,
   EventPage,
+  EventFilter,
   EventStore,
   MessageCounts,
+  RecentPage,
+  RecentQuery,
   StoredEvent,
   TopicQuery,
 } from './store.ts';
 
 export const TOPIC_TIME_INDEX = 'byTopicTime';
+export const RECENT_INDEX = 'recent';
 const BATCH_GET_LIMIT = 100;
 
 interface EventItem {
@@ -36,12 +49,20 @@ interface EventItem {
   payload: string;
   delivery: string;
   stored_at: string;
+  /** Partition and sort key of the `recent` index (all topics by time). */
+  rsh: string;
+  rsk: string;
+  /** Epoch seconds after which DynamoDB's TTL deletes the item (only with retention configured). */
+  expires_at?: number;
 }
 
-const toItem = (event: LogEvent, delivery: string, storedAt: string): EventItem => ({
+const toItem = (event: LogEvent, delivery: string, storedAt: string, expiresAt?: number): EventItem => ({
   pk: eventKey(event),
   topic: event.topic,
   tsk: timeSortKey(event),
+  rsh: recentShardKey(event),
+  rsk: recentSortKey(event),
+  ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
   event_id: event.event_id,
   timestamp: event.timestamp,
   source: event.source,
@@ -64,6 +85,47 @@ const fromItem = (item: Record<string, unknown>): StoredEvent => {
   };
 };
 
+/**
+ * Expired items stay readable until DynamoDB's TTL gets round to deleting them (and forever on
+ * dynalite, which has no TTL), so every read leaves them out itself.
+ */
+const notExpired = (now: Date) => ({
+  expression: '(attribute_not_exists(#expires) OR #expires > :now)',
+  names: { '#expires': 'expires_at' },
+  values: { ':now': Math.floor(now.getTime() / 1000) },
+});
+
+const isExpired = (item: Record<string, unknown>, now: Date): boolean =>
+  typeof item.expires_at === 'number' && item.expires_at <= Math.floor(now.getTime() / 1000);
+
+/** Key condition on a time-ordered sort key and the filter for source and expiry. */
+const timeRangeAndFilter = (
+  sortKeyName: string,
+  filter: EventFilter,
+  now: Date,
+  bounds: { lower: (from: string) => string; upper: (to: string) => string },
+) => {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  let range = '';
+  if (filter.fromSortable || filter.toSortable) {
+    names['#sk'] = sortKeyName;
+    values[':from'] = bounds.lower(filter.fromSortable ?? '');
+    values[':to'] = bounds.upper(filter.toSortable ?? '9999');
+    range = ' AND #sk BETWEEN :from AND :to';
+  }
+  const expiry = notExpired(now);
+  const filters = [expiry.expression];
+  Object.assign(names, expiry.names);
+  Object.assign(values, expiry.values);
+  if (filter.source !== undefined) {
+    names['#source'] = 'source';
+    values[':source'] = filter.source;
+    filters.push('#source = :source');
+  }
+  return { range, filter: filters.join(' AND '), names, values };
+};
+
 const isMissingMapPath = (error: unknown): boolean =>
   (error as Error).name === 'ValidationException' && /document path/i.test((error as Error).message);
 
@@ -73,12 +135,12 @@ export class DynamoEventStore implements EventStore {
     private readonly tableName: string,
   ) {}
 
-  async putIfAbsent(event: LogEvent, delivery: string, storedAt: string): Promise<boolean> {
+  async putIfAbsent(event: LogEvent, delivery: string, storedAt: string, expiresAt?: number): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: toItem(event, delivery, storedAt),
+          Item: toItem(event, delivery, storedAt, expiresAt),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -272,32 +334,28 @@ export class DynamoEventStore implements EventStore {
     return totals;
   }
 
-  async queryTopic(query: TopicQuery): Promise<EventPage> {
-    const names: Record<string, string> = { '#topic': 'topic' };
-    const values: Record<string, unknown> = { ':topic': query.topic };
-    let condition = '#topic = :topic';
+  async getEvent(topic: string, eventId: string, now: Date): Promise<StoredEvent | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: eventKey({ topic, event_id: eventId }) } }),
+    );
+    return Item && !isExpired(Item, now) ? fromItem(Item) : undefined;
+  }
+
+  async queryTopic(query: TopicQuery, now: Date): Promise<EventPage> {
     // tsk is `<sortable time>#<event_id>`: '#' sorts before every event_id character that follows,
     // and '$' right after it, so these bounds include every event at the boundary instants.
-    if (query.fromSortable || query.toSortable) {
-      names['#tsk'] = 'tsk';
-      values[':from'] = `${query.fromSortable ?? ''}#`;
-      values[':to'] = `${query.toSortable ?? '9999'}$`;
-      condition += ' AND #tsk BETWEEN :from AND :to';
-    }
-    let filter: string | undefined;
-    if (query.source !== undefined) {
-      names['#source'] = 'source';
-      values[':source'] = query.source;
-      filter = '#source = :source';
-    }
+    const { range, filter, names, values } = timeRangeAndFilter('tsk', query, now, {
+      lower: (from) => `${from}#`,
+      upper: (to) => `${to}$`,
+    });
     const response = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: TOPIC_TIME_INDEX,
-        KeyConditionExpression: condition,
+        KeyConditionExpression: `#topic = :topic${range}`,
         FilterExpression: filter,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        ExpressionAttributeNames: { ...names, '#topic': 'topic' },
+        ExpressionAttributeValues: { ...values, ':topic': query.topic },
         ScanIndexForward: !query.descending,
         Limit: query.limit,
         ExclusiveStartKey: query.cursor,
@@ -307,6 +365,82 @@ export class DynamoEventStore implements EventStore {
       events: (response.Items ?? []).map(fromItem),
       ...(response.LastEvaluatedKey ? { cursor: response.LastEvaluatedKey } : {}),
     };
+  }
+
+  /**
+   * A k-way merge over the partitions of the `recent` index, fetched lazily. An event is emitted only
+   * when every partition that may still hold events has a buffered head to compare it with, so the
+   * order is exact; the cursor keeps each partition's position.
+   */
+  async queryRecent(query: RecentQuery, now: Date): Promise<RecentPage> {
+    const { range, filter, names, values } = timeRangeAndFilter('rsk', query, now, {
+      lower: (from) => `${from}#`,
+      upper: (to) => `${to}$`,
+    });
+    type Partition = { key: string; buffer: Array<Record<string, unknown>>; next: Record<string, unknown> | undefined; done: boolean; resume: Record<string, unknown> | null | undefined };
+    const partitions: Partition[] = recentShardKeys().map((key) => {
+      const saved = query.cursor?.[key];
+      return { key, buffer: [], next: saved ?? undefined, done: saved === null, resume: saved };
+    });
+    const fetchMore = async (partition: Partition): Promise<void> => {
+      while (partition.buffer.length === 0 && !partition.done) {
+        const response: QueryCommandOutput = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: RECENT_INDEX,
+            KeyConditionExpression: `#rsh = :rsh${range}`,
+            FilterExpression: filter,
+            ExpressionAttributeNames: { ...names, '#rsh': 'rsh' },
+            ExpressionAttributeValues: { ...values, ':rsh': partition.key },
+            ScanIndexForward: !query.descending,
+            Limit: query.limit,
+            ExclusiveStartKey: partition.next,
+          }),
+        );
+        partition.buffer.push(...(response.Items ?? []));
+        partition.next = response.LastEvaluatedKey;
+        partition.done = !response.LastEvaluatedKey;
+      }
+    };
+    const before = (a: string, b: string): boolean => (query.descending ? a > b : a < b);
+    const events: StoredEvent[] = [];
+    while (events.length < query.limit) {
+      await Promise.all(partitions.map(fetchMore));
+      let best: Partition | undefined;
+      for (const partition of partitions) {
+        const head = partition.buffer[0];
+        if (head && (!best || before(String(head.rsk), String(best.buffer[0]!.rsk)))) best = partition;
+      }
+      if (!best) break;
+      const item = best.buffer.shift()!;
+      events.push(fromItem(item));
+      best.resume = { pk: item.pk, rsh: item.rsh, rsk: item.rsk };
+    }
+    // Where each partition continues: after the last event taken from it if its buffer still holds
+    // events; otherwise where its last query stopped (or nowhere, if it is exhausted).
+    const cursor: Record<string, Record<string, unknown> | null> = {};
+    let more = false;
+    for (const partition of partitions) {
+      if (partition.buffer.length > 0) cursor[partition.key] = partition.resume ?? null;
+      else cursor[partition.key] = partition.done ? null : (partition.next ?? null);
+      if (partition.buffer.length > 0 || !partition.done) more = true;
+    }
+    return { events, ...(more ? { cursor } : {}) };
+  }
+
+  async topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }> {
+    // Usually one item each way; more only when the edge events have expired.
+    const edge = async (descending: boolean): Promise<string | undefined> => {
+      let cursor: Record<string, unknown> | undefined;
+      do {
+        const page = await this.queryTopic({ topic, limit: 10, descending, ...(cursor ? { cursor } : {}) }, now);
+        if (page.events[0]) return page.events[0].timestamp;
+        cursor = page.cursor;
+      } while (cursor);
+      return undefined;
+    };
+    const [first, last] = await Promise.all([edge(false), edge(true)]);
+    return { ...(first ? { first } : {}), ...(last ? { last } : {}) };
   }
 
   async ping(): Promise<void> {

@@ -4,9 +4,11 @@
 //
 //  1. each event is written with a conditional put (attribute_not_exists on `topic#event_id`) that
 //     records the delivery id `<batch>:<index>` in the item;
-//  2. for a refused put, the stored delivery id decides: our own id means an earlier attempt of this
-//     very message wrote it (unique); any other id means another delivery did (duplicate). So every
-//     attempt reaches the same outcome;
+//  2. for an event whose item exists, the stored delivery id decides: our own id means an earlier
+//     attempt of this very message wrote it (unique); any other id means another delivery did
+//     (duplicate). So every attempt reaches the same outcome. Keys are read first (one strongly
+//     consistent BatchGetItem per 100) so that events already stored need no put at all; a put that
+//     is still refused (another delivery won the race since the read) is decided the same way;
 //  3. the totals go to one counter shard in one UpdateItem that is conditional on the batch id not yet
 //     being in the shard's applied set, and adds it to the set: applied once, never twice.
 import pLimit from 'p-limit';
@@ -19,6 +21,8 @@ export type Checkpoint = 'after-put' | 'after-puts' | 'after-outcomes' | 'after-
 
 export interface ProcessOptions {
   putConcurrency?: number;
+  /** Events expire this long after they are stored (DynamoDB TTL); undefined or 0 keeps them. */
+  retentionSeconds?: number;
   checkpoint?: (point: Checkpoint) => void | Promise<void>;
   now?: () => Date;
 }
@@ -43,6 +47,7 @@ export const processMessage = async (
   const now = options.now ?? (() => new Date());
   const { batch, events } = message;
   const storedAt = now().toISOString();
+  const expiresAt = options.retentionSeconds ? Math.floor(now().getTime() / 1000) + options.retentionSeconds : undefined;
   const outcomes: Outcome[] = new Array<Outcome>(events.length);
 
   // Within one message the first occurrence of a key is the one written; later ones are duplicates of
@@ -58,12 +63,23 @@ export const processMessage = async (
     }
   });
 
+  const decideFromStored = (indexes: number[], deliveries: Map<string, string>): number[] => {
+    const absent: number[] = [];
+    for (const index of indexes) {
+      const stored = deliveries.get(eventKey(events[index]!));
+      if (stored === undefined) absent.push(index);
+      else outcomes[index] = stored === deliveryId(batch, index) ? 'unique' : 'duplicate';
+    }
+    return absent;
+  };
+
+  const toPut = decideFromStored(toWrite, await store.getDeliveries(toWrite.map((index) => eventKey(events[index]!))));
   const conflicts: number[] = [];
   const limit = pLimit(options.putConcurrency ?? PUT_CONCURRENCY);
   await Promise.all(
-    toWrite.map((index) =>
+    toPut.map((index) =>
       limit(async () => {
-        const created = await store.putIfAbsent(events[index]!, deliveryId(batch, index), storedAt);
+        const created = await store.putIfAbsent(events[index]!, deliveryId(batch, index), storedAt, expiresAt);
         if (created) outcomes[index] = 'unique';
         else conflicts.push(index);
         await checkpoint('after-put');
@@ -73,13 +89,9 @@ export const processMessage = async (
   await checkpoint('after-puts');
 
   if (conflicts.length > 0) {
-    const deliveries = await store.getDeliveries(conflicts.map((index) => eventKey(events[index]!)));
-    for (const index of conflicts) {
-      const stored = deliveries.get(eventKey(events[index]!));
-      // The item refused our put but is gone now (expired by TTL): fail so the retry writes it again.
-      if (stored === undefined) throw new Error(`event ${eventKey(events[index]!)} vanished between put and read`);
-      outcomes[index] = stored === deliveryId(batch, index) ? 'unique' : 'duplicate';
-    }
+    const vanished = decideFromStored(conflicts, await store.getDeliveries(conflicts.map((index) => eventKey(events[index]!))));
+    // An item refused our put but is gone now (expired by TTL): fail so the retry writes it again.
+    if (vanished.length > 0) throw new Error(`event ${eventKey(events[vanished[0]!]!)} vanished between put and read`);
   }
   await checkpoint('after-outcomes');
 

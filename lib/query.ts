@@ -1,17 +1,18 @@
 // Event queries: parameters from the API, validated here, and pages with an opaque cursor.
 import { z } from 'zod';
-import { BadQueryError } from './errors.ts';
+import { BadQueryError, NotFoundError } from './errors.ts';
 import { normalizeTimestamp } from './event.ts';
+import { recentShardKeys } from './keys.ts';
 import type { Services } from './services.ts';
-import type { StoredEvent } from './store.ts';
+import type { EventFilter, StoredEvent } from './store.ts';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 
 const paramsSchema = z.object({
-  topic: z.string().min(1, 'is required'),
+  topic: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
-  order: z.enum(['asc', 'desc']).default('asc'),
+  order: z.enum(['asc', 'desc']).optional(),
   source: z.string().min(1).optional(),
   from: z.string().optional(),
   to: z.string().optional(),
@@ -32,26 +33,33 @@ export interface EventsPage {
   next_cursor: string | null;
 }
 
-const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+type TopicCursor = { kind: 'topic'; topic: string; order: string; key: Record<string, unknown> };
+type RecentCursor = { kind: 'recent'; order: string; keys: Record<string, Record<string, unknown> | null> };
 
-const decodeCursor = (cursor: string, topic: string): Record<string, unknown> => {
+const encodeCursor = (cursor: TopicCursor | RecentCursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+const cursorError = (): BadQueryError =>
+  new BadQueryError('cursor is not one this API returned for this query (same topic and order); start again without it');
+
+const decodeCursor = (raw: string): TopicCursor | RecentCursor => {
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (typeof key.pk === 'string' && typeof key.tsk === 'string' && key.topic === topic) return key;
+    const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as TopicCursor | RecentCursor;
+    if (cursor.kind === 'topic' && typeof cursor.key?.pk === 'string') return cursor;
+    if (cursor.kind === 'recent' && cursor.keys && Object.keys(cursor.keys).every((key) => recentShardKeys().includes(key))) return cursor;
   } catch {
     // fall through
   }
-  throw new BadQueryError('cursor is not one this API returned for this topic; start again without it');
+  throw cursorError();
 };
 
 const sortableBound = (value: string | undefined, name: string): string | undefined => {
   if (value === undefined) return undefined;
   const normalized = normalizeTimestamp(value);
-  if (typeof normalized === 'string') throw new BadQueryError(`${name} ${normalized}`);
+  if (typeof normalized === 'string') throw new BadQueryError(`${name}: ${normalized}`);
   return normalized.sortable;
 };
 
-const toPublic = (event: StoredEvent): PublicEvent => ({
+export const toPublic = (event: StoredEvent): PublicEvent => ({
   topic: event.topic,
   event_id: event.event_id,
   timestamp: event.timestamp,
@@ -60,22 +68,65 @@ const toPublic = (event: StoredEvent): PublicEvent => ({
   stored_at: event.stored_at,
 });
 
-export const queryEvents = async (services: Services, rawParams: Record<string, string | undefined>): Promise<EventsPage> => {
+/**
+ * With a topic: that topic's events by event time, oldest first unless order=desc. Without: all topics
+ * merged, newest first unless order=asc. Filters (source, from, to) combine with both.
+ */
+export const queryEvents = async (
+  services: Services,
+  rawParams: Record<string, string | undefined>,
+  now = new Date(),
+): Promise<EventsPage> => {
   const parsed = paramsSchema.safeParse(rawParams);
   if (!parsed.success) {
-    throw new BadQueryError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
-    );
+    throw new BadQueryError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
   const params = parsed.data;
-  const page = await services.store.queryTopic({
-    topic: params.topic,
-    limit: params.limit,
-    descending: params.order === 'desc',
-    fromSortable: sortableBound(params.from, 'from'),
-    toSortable: sortableBound(params.to, 'to'),
-    source: params.source,
-    cursor: params.cursor ? decodeCursor(params.cursor, params.topic) : undefined,
-  });
-  return { events: page.events.map(toPublic), next_cursor: page.cursor ? encodeCursor(page.cursor) : null };
+  const filter: EventFilter = {
+    ...(params.source === undefined ? {} : { source: params.source }),
+    ...(params.from === undefined ? {} : { fromSortable: sortableBound(params.from, 'from') }),
+    ...(params.to === undefined ? {} : { toSortable: sortableBound(params.to, 'to') }),
+  };
+  if (filter.fromSortable && filter.toSortable && filter.fromSortable > filter.toSortable) {
+    throw new BadQueryError('from: must not be after to');
+  }
+  const cursor = params.cursor ? decodeCursor(params.cursor) : undefined;
+
+  if (params.topic !== undefined) {
+    const order = params.order ?? 'asc';
+    if (cursor && (cursor.kind !== 'topic' || cursor.topic !== params.topic || cursor.order !== order)) throw cursorError();
+    // A filter applies after DynamoDB's Limit, so keep reading until the page is full; each query
+    // asks for no more than is still missing, so its last key is exactly where the next page starts.
+    const events: StoredEvent[] = [];
+    let key = cursor?.key;
+    do {
+      const page = await services.store.queryTopic(
+        { topic: params.topic, limit: params.limit - events.length, descending: order === 'desc', ...filter, ...(key ? { cursor: key } : {}) },
+        now,
+      );
+      events.push(...page.events);
+      key = page.cursor;
+    } while (key && events.length < params.limit);
+    return {
+      events: events.map(toPublic),
+      next_cursor: key ? encodeCursor({ kind: 'topic', topic: params.topic, order, key }) : null,
+    };
+  }
+
+  const order = params.order ?? 'desc';
+  if (cursor && (cursor.kind !== 'recent' || cursor.order !== order)) throw cursorError();
+  const page = await services.store.queryRecent(
+    { limit: params.limit, descending: order === 'desc', ...filter, ...(cursor?.kind === 'recent' ? { cursor: cursor.keys } : {}) },
+    now,
+  );
+  return {
+    events: page.events.map(toPublic),
+    next_cursor: page.cursor ? encodeCursor({ kind: 'recent', order, keys: page.cursor }) : null,
+  };
+};
+
+export const getEvent = async (services: Services, topic: string, eventId: string, now = new Date()): Promise<PublicEvent> => {
+  const event = await services.store.getEvent(topic, eventId, now);
+  if (!event) throw new NotFoundError(`no event ${eventId} in topic ${topic}`);
+  return toPublic(event);
 };

@@ -24,15 +24,31 @@ export interface CounterTotals {
   firstActivityAt?: string;
 }
 
-export interface TopicQuery {
-  topic: string;
-  limit: number;
-  descending: boolean;
+export interface EventFilter {
   /** Inclusive bounds on the sortable timestamp. */
   fromSortable?: string;
   toSortable?: string;
   source?: string;
+}
+
+export interface TopicQuery extends EventFilter {
+  topic: string;
+  limit: number;
+  descending: boolean;
   cursor?: Record<string, unknown>;
+}
+
+/** Events of all topics, newest or oldest first, merged from the partitions of the `recent` index. */
+export interface RecentQuery extends EventFilter {
+  limit: number;
+  descending: boolean;
+  /** Per partition: where to continue (a key), or null when that partition is exhausted. */
+  cursor?: Record<string, Record<string, unknown> | null>;
+}
+
+export interface RecentPage {
+  events: StoredEvent[];
+  cursor?: Record<string, Record<string, unknown> | null>;
 }
 
 export interface EventPage {
@@ -44,7 +60,9 @@ export type ApplyResult = 'applied' | 'already-applied';
 
 export interface EventStore {
   /** Conditional put: false when an item with the same key already exists. */
-  putIfAbsent(event: LogEvent, delivery: string, storedAt: string): Promise<boolean>;
+  putIfAbsent(event: LogEvent, delivery: string, storedAt: string, expiresAt?: number): Promise<boolean>;
+  /** One event by its key, unless it has expired. */
+  getEvent(topic: string, eventId: string, now: Date): Promise<StoredEvent | undefined>;
   /** Strongly consistent read of the deliveries that wrote the given event keys. */
   getDeliveries(keys: string[]): Promise<Map<string, string>>;
   /** Adds a message's totals to a shard unless that batch id was already applied there. */
@@ -55,6 +73,9 @@ export interface EventStore {
   /** Removes batch ids from a shard's applied set (only ids that can no longer be redelivered). */
   forgetBatches(shard: number, batches: string[]): Promise<void>;
   readCounters(shards: number): Promise<CounterTotals>;
-  queryTopic(query: TopicQuery): Promise<EventPage>;
+  queryTopic(query: TopicQuery, now: Date): Promise<EventPage>;
+  queryRecent(query: RecentQuery, now: Date): Promise<RecentPage>;
+  /** The earliest and latest event time of a topic (two single-item index reads). */
+  topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }>;
   ping(): Promise<void>;
 }

@@ -61,8 +61,11 @@ const treeRssKb = (rootPid: number): number => {
   return total;
 };
 
+let stackOutput = '';
+
 const startStack = async (env: Record<string, string>): Promise<ChildProcess> => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--disable-warning=ExperimentalWarning', 'scripts/start.ts'], {
+  // The same node flags as `npm start` (package.json).
+  const child = spawn(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', '--disable-warning=ExperimentalWarning', 'scripts/start.ts'], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,6 +74,7 @@ const startStack = async (env: Record<string, string>): Promise<ChildProcess> =>
     let output = '';
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
+      stackOutput += chunk.toString();
       if (/^ready in/m.test(output)) resolve();
     };
     child.stdout!.on('data', onData);
@@ -78,6 +82,17 @@ const startStack = async (env: Record<string, string>): Promise<ChildProcess> =>
     child.once('exit', (code) => reject(new Error(`the stack exited (${code}) before it was ready:\n${output}`)));
   });
   return child;
+};
+
+/** Pauses or resumes the stack's event source (SIGUSR2, see scripts/start.ts) and waits for the ack. */
+const toggleEventSource = async (stack: ChildProcess, expect: 'paused' | 'resumed'): Promise<void> => {
+  const seen = (stackOutput.match(new RegExp(`event source ${expect}`, 'g')) ?? []).length;
+  stack.kill('SIGUSR2');
+  const deadline = Date.now() + 10_000;
+  while ((stackOutput.match(new RegExp(`event source ${expect}`, 'g')) ?? []).length === seen) {
+    if (Date.now() > deadline) throw new Error(`the stack did not acknowledge: event source ${expect}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 };
 
 interface CeilingResult {
@@ -131,6 +146,20 @@ const measureCeiling = async (endpoint: string, table: string, concurrency: numb
   return { concurrency, puts, seconds: Number(seconds.toFixed(2)), rate: Math.round(puts / seconds) };
 };
 
+const median = <T>(items: T[], value: (item: T) => number): T =>
+  [...items].sort((a, b) => value(a) - value(b))[Math.floor(items.length / 2)]!;
+
+/** Waits until /stats shows an empty queue and nothing pending; returns the seconds it took. */
+const waitForDrain = async (url: string, timeoutSeconds: number): Promise<number> => {
+  const started = performance.now();
+  for (;;) {
+    const stats = (await (await fetch(`${url}/stats`)).json()) as { pending: number; queue: { visible: number; in_flight: number } };
+    if (stats.pending === 0 && stats.queue.visible === 0 && stats.queue.in_flight === 0) return (performance.now() - started) / 1000;
+    if ((performance.now() - started) / 1000 > timeoutSeconds) throw new Error('the backlog did not drain');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+};
+
 const machine = (): string => {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return `${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
@@ -163,6 +192,51 @@ const main = async (): Promise<void> => {
   }, 250);
 
   try {
+
+    const publish = (events: number, runId: string, wait: boolean) => {
+      let lastShown = 0;
+      return runPublisher({
+        url,
+        events,
+        dupRate: 0.3,
+        topics: 5,
+        batch: 500,
+        concurrency: 4,
+        seed: events,
+        runId,
+        retries: 10,
+        wait,
+        drainTimeoutSeconds: 1800,
+        onProgress: (accepted, total) => {
+          if (total >= 20_000 && (accepted - lastShown >= total / 5 || accepted === total)) {
+            lastShown = accepted;
+            log(`       published ${accepted}/${total}`);
+          }
+        },
+        onNote: (line) => log(`       ${line}`),
+      });
+    };
+
+    log('bench: warming up (2,000 events through the whole pipeline) ...');
+    await publish(2_000, 'bench-warmup', true);
+
+    // The publish path takes a few dozen requests to warm up (JIT): the first run is reported as
+    // cold, and the median of the next three is compared with the target.
+    log('bench: (b) publish acceptance, 4 x 20,000 events in batches of 500, processing paused ...');
+    await toggleEventSource(stack, 'paused');
+    const acceptanceRuns: PublisherReport[] = [];
+    for (let run = 1; run <= 4; run += 1) {
+      acceptanceRuns.push(await publish(20_000, `bench-acceptance-${run}`, false));
+      log(`       run ${run}: ${acceptanceRuns.at(-1)!.publish_rate} events/s (p50 ${acceptanceRuns.at(-1)!.latency_ms.p50} ms)`);
+    }
+    const coldAcceptance = acceptanceRuns[0]!;
+    const acceptance = median(acceptanceRuns.slice(1), (report) => report.publish_rate);
+    const drainStarted = performance.now();
+    await toggleEventSource(stack, 'resumed');
+    const drainSeconds = await waitForDrain(url, 1800);
+    const drainRate = Math.round(80_000 / ((performance.now() - drainStarted) / 1000));
+    log(`       backlog of 80,000 drained in ${drainSeconds.toFixed(1)}s (${drainRate} events/s)`);
+
     // The ceiling is measured on the same path the processor uses to reach DynamoDB.
     const endpoint = (JSON.parse(readFileSync(path.join(dataDir, 'endpoints.json'), 'utf8')) as { dynamodb: string }).dynamodb;
     const table = 'log-aggregator-bench-events';
@@ -175,48 +249,32 @@ const main = async (): Promise<void> => {
     const ceiling = Math.max(...ceilings.map((result) => result.rate));
 
     const runs: Array<{ name: string; report: PublisherReport }> = [];
-    const sizes = values['skip-large'] ? [20_000] : [20_000, 200_000];
-    for (const events of sizes) {
-      log(`bench: (b, c) ${events.toLocaleString('en-US')} events, 30% duplicates, batches of 500, concurrency 4 ...`);
-      let lastShown = 0;
-      const report = await runPublisher({
-        url,
-        events,
-        dupRate: 0.3,
-        topics: 5,
-        batch: 500,
-        concurrency: 4,
-        seed: events,
-        runId: `bench-${events}`,
-        retries: 10,
-        wait: true,
-        drainTimeoutSeconds: 1800,
-        onProgress: (accepted, total) => {
-          if (accepted - lastShown >= total / 10 || accepted === total) {
-            lastShown = accepted;
-            log(`       published ${accepted}/${total}`);
-          }
-        },
-        onNote: (line) => log(`       ${line}`),
-      });
-      log(`       publish ${report.publish_rate} events/s, end to end ${report.end_to_end_rate} events/s`);
-      runs.push({ name: `${events / 1000}k / 30%`, report });
+    // Three 20k runs (single runs vary by about 15% here), the median is reported; then one 200k run.
+    const sizes = values['skip-large'] ? [20_000, 20_000, 20_000] : [20_000, 20_000, 20_000, 200_000];
+    for (const [index, events] of sizes.entries()) {
+      log(`bench: (c) ${events.toLocaleString('en-US')} events, 30% duplicates, batches of 500, 4 in flight, end to end ...`);
+      const report = await publish(events, `bench-${events}-${index}`, true);
+      log(`       end to end ${report.end_to_end_rate} events/s (publishing meanwhile at ${report.publish_rate} events/s)`);
+      runs.push({ name: `${events / 1000}k / 30% #${index + 1}`, report });
     }
     clearInterval(sampler);
     peakRssKb = Math.max(peakRssKb, treeRssKb(stack.pid!));
 
-    const small = runs[0]!.report;
-    const large = runs[1]?.report;
+    const small = median(runs.filter(({ report }) => report.planned.events === 20_000).map(({ report }) => report), (report) => report.end_to_end_rate ?? 0);
+    const large = runs.find(({ report }) => report.planned.events === 200_000)?.report;
     const e2e = small.end_to_end_rate ?? 0;
     const rows: Array<[string, string, string, string]> = [
       ['raw ceiling: conditional PutItem/s (best of ' + ceilings.map((c) => c.concurrency).join(', ') + ' in flight)', String(ceiling), '', ''],
-      ['publish acceptance, 20k in batches of 500 (events/s)', String(small.publish_rate), '>= 10,000', small.publish_rate >= 10_000 ? 'met' : 'MISSED'],
-      ['end to end, 20k / 30% (events/s)', String(e2e), '>= 1,000', e2e >= 1_000 ? 'met' : 'MISSED'],
+      ['publish acceptance, first 20k after start (cold), processing paused (events/s)', String(coldAcceptance.publish_rate), '', ''],
+      ['publish acceptance, median of the next 3 x 20k, processing paused (events/s)', String(acceptance.publish_rate), '>= 10,000', acceptance.publish_rate >= 10_000 ? 'met' : 'MISSED'],
+      ['publish acceptance while processing, median 20k run (events/s)', String(small.publish_rate), '', ''],
+      ['backlog drain, 80k queued events (events/s)', String(drainRate), '', ''],
+      ['end to end, 20k / 30%, median of 3 (events/s)', String(e2e), '>= 1,000', e2e >= 1_000 ? 'met' : 'MISSED'],
       ['end to end / raw ceiling, 20k', (e2e / ceiling).toFixed(2), '>= 0.70', e2e / ceiling >= 0.7 ? 'met' : 'MISSED'],
     ];
     if (large) {
       rows.push(
-        ['publish acceptance, 200k (events/s)', String(large.publish_rate), '', ''],
+        ['publish acceptance while processing, 200k run (events/s)', String(large.publish_rate), '', ''],
         ['end to end, 200k / 30% (events/s)', String(large.end_to_end_rate ?? 0), '', ''],
         ['end to end / raw ceiling, 200k', ((large.end_to_end_rate ?? 0) / ceiling).toFixed(2), '>= 0.70', (large.end_to_end_rate ?? 0) / ceiling >= 0.7 ? 'met' : 'MISSED'],
       );
@@ -250,7 +308,10 @@ const main = async (): Promise<void> => {
       `Machine: ${machine()}.`,
       '',
       'The stack is the embedded default (`npm start`: dynalite, fauxqs, serverless offline, the local event',
-      'source) on a fresh data folder. The publisher sends batches of 500 with 4 requests in flight.',
+      'source) on a fresh data folder, warmed up with 2,000 events. The publisher sends batches of 500 with',
+      '4 requests in flight. Publish acceptance is measured with the event source paused (the functions',
+      'share one process, so processing slows publishing down); the end-to-end runs publish and process at',
+      'the same time, from the first request until the last event is counted.',
       '',
       '| measure | value | target | |',
       '|---|---:|---|---|',
@@ -263,6 +324,12 @@ const main = async (): Promise<void> => {
       '| puts in flight | puts | seconds | puts/s |',
       '|---:|---:|---:|---:|',
       ...ceilings.map((c) => `| ${c.concurrency} | ${c.puts} | ${c.seconds} | ${c.rate} |`),
+      '',
+      '## Publish acceptance runs (processing paused)',
+      '',
+      '| run | events/s | p50 ms | p95 ms | p99 ms |',
+      '|---:|---:|---:|---:|---:|',
+      ...acceptanceRuns.map((r, i) => `| ${i + 1}${i === 0 ? ' (cold)' : ''} | ${r.publish_rate} | ${r.latency_ms.p50} | ${r.latency_ms.p95} | ${r.latency_ms.p99} |`),
       '',
       '## Runs',
       '',

@@ -25,6 +25,12 @@ const main = async (): Promise<void> => {
     log('stopped; data kept for the next start');
     process.exit(0);
   };
+  // SIGUSR2 pauses or resumes the event source: build up a backlog, then watch it drain.
+  process.on('SIGUSR2', () => {
+    if (stack.eventSource.paused) stack.eventSource.resume();
+    else stack.eventSource.pause();
+    log(`event source ${stack.eventSource.paused ? 'paused (kill -USR2 again to resume)' : 'resumed'}`);
+  });
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 };

@@ -30,6 +30,10 @@ export interface EventSourceOptions {
 
 export interface EventSource {
   stop(): Promise<void>;
+  /** Stops receiving new batches (batches in flight finish); messages wait in the queue. */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
   stats(): { invocations: number; records: number; failed: number; errors: number };
 }
 
@@ -77,6 +81,7 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
     .QueueArn!;
   const counters = { invocations: 0, records: 0, failed: 0, errors: 0 };
   let stopping = false;
+  let paused = false;
 
   const receiveBatch = async (): Promise<Message[]> => {
     const messages: Message[] = [];
@@ -140,6 +145,10 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
   const poll = async (): Promise<void> => {
     let backoff = 100;
     while (!stopping) {
+      if (paused) {
+        await sleep(100);
+        continue;
+      }
       try {
         const messages = await receiveBatch();
         if (messages.length > 0) await handle(messages);
@@ -157,6 +166,15 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
   const pollers = Array.from({ length: options.concurrency }, () => poll());
   return {
     stats: () => ({ ...counters }),
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+    },
+    get paused() {
+      return paused;
+    },
     async stop() {
       stopping = true;
       // Each poller ends after its current receive (at most POLL_WAIT_SECONDS) and, if it holds

@@ -37,6 +37,9 @@ const TABLE_PROPERTIES = new Set([
   'TimeToLiveSpecification',
 ]);
 
+/** Resource types that exist on AWS but mean nothing to the emulators. */
+const NOT_PROVISIONED_LOCALLY = new Set(['AWS::IAM::Role']);
+
 export interface ProvisionResult {
   tables: string[];
   queues: Record<string, { url: string; arn: string }>;
@@ -152,7 +155,7 @@ export const provisionResources = async (options: {
     const entries = Object.entries(options.resources);
     for (const [logicalId, resource] of entries) {
       if (resource.Type === 'AWS::DynamoDB::Table') result.tables.push(await provisionTable(dynamo, logicalId, resource));
-      else if (resource.Type !== 'AWS::SQS::Queue') {
+      else if (resource.Type !== 'AWS::SQS::Queue' && !NOT_PROVISIONED_LOCALLY.has(resource.Type)) {
         throw new Error(`serverless.yml resource ${logicalId} has type ${resource.Type}, which local provisioning does not support`);
       }
     }

@@ -14,6 +14,8 @@ const schema = z.object({
   STAGE: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').default('local'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   EVENT_SOURCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** An external cloud (LocalStack) to use instead of the embedded emulators. */
+  CLOUD_ENDPOINT: z.url().optional(),
 });
 
 export type StackSettings = {
@@ -25,6 +27,7 @@ export type StackSettings = {
   stage: string;
   region: string;
   eventSourceConcurrency: number;
+  cloudEndpoint?: string;
 };
 
 export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
@@ -49,5 +52,6 @@ export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
     stage: s.STAGE,
     region: s.AWS_REGION,
     eventSourceConcurrency: s.EVENT_SOURCE_CONCURRENCY,
+    ...(s.CLOUD_ENDPOINT ? { cloudEndpoint: s.CLOUD_ENDPOINT } : {}),
   };
 };

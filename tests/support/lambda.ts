@@ -32,14 +32,15 @@ export const context = (functionName = 'test'): Context =>
 export const httpEvent = (
   method: string,
   path: string,
-  options: { body?: string; query?: Record<string, string> } = {},
+  options: { body?: string; query?: Record<string, string>; pathParameters?: Record<string, string>; headers?: Record<string, string> } = {},
 ): APIGatewayProxyEventV2 => ({
   version: '2.0',
   routeKey: `${method} ${path}`,
   rawPath: path,
   rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...options.headers },
   ...(options.query ? { queryStringParameters: options.query } : {}),
+  ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
   requestContext: {
     accountId: '000000000000',
     apiId: 'local',

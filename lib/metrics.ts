@@ -1,0 +1,36 @@
+// Prometheus text exposition of the aggregator's statistics. The totals live in DynamoDB, not in this
+// process, so each scrape builds a fresh registry from /stats' numbers.
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Stats } from './stats.ts';
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export const renderMetrics = async (stats: Stats): Promise<string> => {
+  const registry = new Registry();
+  const counter = (name: string, help: string, value: number, labels: string[] = [], labelValues: Record<string, string> = {}) => {
+    const metric = new Counter({ name, help, labelNames: labels, registers: [registry] });
+    metric.inc(labelValues, value);
+    return metric;
+  };
+  counter('log_aggregator_events_received_total', 'Events accepted by POST /publish (counted after the queue accepted them).', stats.received);
+  counter('log_aggregator_events_unique_total', 'Distinct events stored.', stats.unique_processed);
+  counter('log_aggregator_events_duplicate_total', 'Deliveries dropped as duplicates of a stored event.', stats.duplicate_dropped);
+  counter('log_aggregator_events_processed_total', 'Deliveries processed (unique + duplicate).', stats.processed);
+
+  const topicUnique = new Counter({ name: 'log_aggregator_topic_events_unique_total', help: 'Distinct events stored, per topic.', labelNames: ['topic'], registers: [registry] });
+  const topicDuplicate = new Counter({ name: 'log_aggregator_topic_events_duplicate_total', help: 'Duplicates dropped, per topic.', labelNames: ['topic'], registers: [registry] });
+  for (const [topic, counts] of Object.entries(stats.topics)) {
+    topicUnique.inc({ topic }, counts.unique);
+    topicDuplicate.inc({ topic }, counts.duplicate);
+  }
+
+  new Gauge({ name: 'log_aggregator_events_pending', help: 'Events received but not yet processed.', registers: [registry] }).set(stats.pending);
+  const queue = new Gauge({ name: 'log_aggregator_queue_messages', help: 'Messages in the queues (each carries many events).', labelNames: ['queue', 'state'], registers: [registry] });
+  queue.set({ queue: 'events', state: 'visible' }, stats.queue.visible);
+  queue.set({ queue: 'events', state: 'in_flight' }, stats.queue.in_flight);
+  queue.set({ queue: 'events', state: 'delayed' }, stats.queue.delayed);
+  queue.set({ queue: 'dlq', state: 'all' }, stats.queue.dlq);
+  new Gauge({ name: 'log_aggregator_dedup_ratio', help: 'Duplicates over deliveries processed.', registers: [registry] }).set(stats.dedup_rate);
+  new Gauge({ name: 'log_aggregator_uptime_seconds', help: 'Seconds since the aggregator first accepted an event.', registers: [registry] }).set(stats.uptime_seconds);
+  return registry.metrics();
+};
