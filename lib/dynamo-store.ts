@@ -416,14 +416,21 @@ export class DynamoEventStore implements EventStore {
       events.push(fromItem(item));
       best.resume = { pk: item.pk, rsh: item.rsh, rsk: item.rsk };
     }
-    // Where each partition continues: after the last event taken from it if its buffer still holds
-    // events; otherwise where its last query stopped (or nowhere, if it is exhausted).
+    // Where each partition continues: after the last event taken from it while its buffer still holds
+    // events (left out when none was taken and it had no position yet: it starts from its beginning);
+    // otherwise where its last query stopped, or null once it is exhausted.
     const cursor: Record<string, Record<string, unknown> | null> = {};
     let more = false;
     for (const partition of partitions) {
-      if (partition.buffer.length > 0) cursor[partition.key] = partition.resume ?? null;
-      else cursor[partition.key] = partition.done ? null : (partition.next ?? null);
-      if (partition.buffer.length > 0 || !partition.done) more = true;
+      if (partition.buffer.length > 0) {
+        if (partition.resume) cursor[partition.key] = partition.resume;
+        more = true;
+      } else if (partition.done) {
+        cursor[partition.key] = null;
+      } else {
+        cursor[partition.key] = partition.next!;
+        more = true;
+      }
     }
     return { events, ...(more ? { cursor } : {}) };
   }

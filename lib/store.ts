@@ -42,7 +42,7 @@ export interface TopicQuery extends EventFilter {
 export interface RecentQuery extends EventFilter {
   limit: number;
   descending: boolean;
-  /** Per partition: where to continue (a key), or null when that partition is exhausted. */
+  /** Per partition: where to continue (a key), null when it is exhausted, absent to start at its beginning. */
   cursor?: Record<string, Record<string, unknown> | null>;
 }
 

@@ -87,7 +87,7 @@ it('grants each function only the actions it needs, on its own resources, never 
     const roleId = roleRef['Fn::GetAtt'][0] as string;
     const statements = resources[roleId]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
     const granted = statements.flatMap((statement: any) => [statement.Action].flat()).sort();
-    expect({ name, granted }).toEqual({ name, actions });
+    expect({ name, actions: granted }).toEqual({ name, actions });
     for (const statement of statements) {
       expect(JSON.stringify(statement.Action)).not.toMatch(/\*/);
       expect(statement.Resource).not.toBe('*');

@@ -229,7 +229,7 @@ describe('GET /events', () => {
   });
 
   it.each([
-    [{}, /topic/],
+    [{ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, /from: must not be after to/],
     [{ topic: 'x', limit: '0' }, /limit/],
     [{ topic: 'x', limit: 'many' }, /limit/],
     [{ topic: 'x', cursor: 'garbage' }, /cursor/],

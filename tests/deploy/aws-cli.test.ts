@@ -1,0 +1,95 @@
+// Every aws-cli command the README shows, run as written against the embedded default (the suite's
+// local cloud), with the endpoint and names the README's variables stand for. The README cannot drift.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { handler as processHandler } from '../../functions/process.ts';
+import { handler as publishHandler } from '../../functions/publish.ts';
+import { callHttp, deliverQueue, httpEvent, makeEvent } from '../support/lambda.ts';
+import { projectRoot } from '../support/processes.ts';
+
+jest.setTimeout(120_000);
+
+const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+const block = /```bash aws-cli\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+const commands = block.split('\n').filter((line) => line.startsWith('aws '));
+const hasCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasCli) console.warn('the aws CLI (1.x) is not installed: the README aws-cli commands are not run');
+const withCli = hasCli ? describe : describe.skip;
+
+const run = (command: string): string => {
+  const queueUrl = `${process.env.AWS_ENDPOINT_URL}/000000000000/${process.env.QUEUE_NAME}`;
+  return execFileSync('bash', ['-c', command], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_PAGER: '',
+      E: process.env.AWS_ENDPOINT_URL,
+      Q: queueUrl,
+      T: process.env.TABLE_NAME,
+    },
+  });
+};
+
+it('the README shows the everyday aws-cli commands', () => {
+  expect(commands.length).toBe(7);
+  for (const needed of ['sqs list-queues', 'sqs get-queue-attributes', 'sqs receive-message', 'dynamodb scan', 'dynamodb get-item', 'dynamodb query']) {
+    expect(commands.some((command) => command.includes(needed))).toBe(true);
+  }
+});
+
+withCli('README aws-cli commands against the embedded default', () => {
+  beforeAll(async () => {
+    // The README's examples use the event orders#o-1.
+    await callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify(makeEvent('orders', 'o-1')) }));
+    await deliverQueue(processHandler, process.env.QUEUE_NAME!);
+  });
+
+  const find = (needle: string): string => {
+    const command = commands.find((candidate) => candidate.includes(needle));
+    if (!command) throw new Error(`the README has no command with "${needle}"`);
+    return command;
+  };
+
+  it('lists the queues', () => {
+    const out = JSON.parse(run(find('list-queues'))) as { QueueUrls: string[] };
+    expect(out.QueueUrls.some((url) => url.endsWith(`/${process.env.QUEUE_NAME}`))).toBe(true);
+    expect(out.QueueUrls.some((url) => url.endsWith(`/${process.env.DLQ_NAME}`))).toBe(true);
+  });
+
+  it('shows queue depth and messages in flight', () => {
+    const out = JSON.parse(run(find('get-queue-attributes'))) as { Attributes: Record<string, string> };
+    expect(Object.keys(out.Attributes).sort()).toEqual(['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']);
+  });
+
+  it('peeks at the DLQ', () => {
+    const out = run(find('receive-message'));
+    // An empty DLQ prints nothing; otherwise a Messages list.
+    if (out.trim()) expect(Array.isArray((JSON.parse(out) as { Messages: unknown[] }).Messages)).toBe(true);
+  });
+
+  it('counts the stored events', () => {
+    const out = JSON.parse(run(find('--select COUNT'))) as { Count: number };
+    expect(out.Count).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gets one event by its key', () => {
+    const out = JSON.parse(run(find('get-item'))) as { Item: Record<string, { S: string }> };
+    expect(out.Item.pk!.S).toBe('orders#o-1');
+    expect(JSON.parse(out.Item.payload!.S)).toEqual(makeEvent('orders', 'o-1').payload);
+  });
+
+  it("queries a topic's events through the index", () => {
+    const out = JSON.parse(run(find('dynamodb query'))) as { Items: Array<Record<string, { S: string }>> };
+    expect(out.Items.map((item) => item.event_id!.S)).toContain('o-1');
+  });
+
+  it('scans a few items', () => {
+    const out = JSON.parse(run(find('--max-items 5'))) as { Items: unknown[] };
+    expect(out.Items.length).toBeGreaterThanOrEqual(1);
+    expect(out.Items.length).toBeLessThanOrEqual(5);
+  });
+});

@@ -1,0 +1,201 @@
+// Queries, topics, metrics and retention, through the real handlers against the embedded emulators.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { handler as eventsHandler } from '../../functions/events.ts';
+import { handler as metricsHandler } from '../../functions/metrics.ts';
+import { handler as processHandler } from '../../functions/process.ts';
+import { handler as publishHandler } from '../../functions/publish.ts';
+import { handler as statsHandler } from '../../functions/stats.ts';
+import { handler as topicsHandler } from '../../functions/topics.ts';
+import { DynamoEventStore } from '../../lib/dynamo-store.ts';
+import { normalizeTimestamp, validatePublishRequest } from '../../lib/event.ts';
+import { packMessages, parseMessage } from '../../lib/message.ts';
+import { processMessage } from '../../lib/processor.ts';
+import { getServices } from '../../lib/services.ts';
+import { readStats } from '../../lib/stats.ts';
+import { context, callHttp, deliverQueue, httpEvent, makeEvent, uniqueTopic } from '../support/lambda.ts';
+
+const publish = (body: unknown) => callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify(body) }));
+const deliver = () => deliverQueue(processHandler, process.env.QUEUE_NAME!);
+const events = (query: Record<string, string>) => callHttp(eventsHandler, httpEvent('GET', '/events', { query }));
+
+interface Page {
+  events: Array<{ topic: string; event_id: string; timestamp: string; source: string; payload: unknown }>;
+  next_cursor: string | null;
+}
+
+/** Follows the cursor to the end; fails on a page of the wrong size before the last. */
+const pageThrough = async (query: Record<string, string>, limit: number): Promise<Page['events']> => {
+  const seen: Page['events'] = [];
+  let cursor: string | null = null;
+  do {
+    const answer: { status: number; body: Page } = await events({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
+    expect(answer.status).toBe(200);
+    seen.push(...answer.body.events);
+    cursor = answer.body.next_cursor;
+    if (cursor) expect(answer.body.events.length).toBe(limit);
+  } while (cursor);
+  return seen;
+};
+
+const sortable = (timestamp: string): string => (normalizeTimestamp(timestamp) as { sortable: string }).sortable;
+
+// 300 events over 3 topics, 10 distinct timestamps (many events share each), 3 sources.
+const run = uniqueTopic('q');
+const topics = [`${run}-a`, `${run}-b`, `${run}-c`];
+const sent = Array.from({ length: 300 }, (_, i) =>
+  makeEvent(topics[i % 3]!, `id-${String((i * 37) % 300).padStart(3, '0')}`, {
+    timestamp: `2031-05-0${1 + (i % 2)}T12:00:0${i % 5}.000Z`,
+    source: `src-${i % 3 === 0 ? 'x' : i % 3 === 1 ? 'y' : 'z'}${i % 2}`,
+  }),
+);
+const byTopicOrder = (list: typeof sent) =>
+  [...list].sort((a, b) => sortable(a.timestamp).localeCompare(sortable(b.timestamp)) || a.event_id.localeCompare(b.event_id));
+const ids = (list: Array<{ topic: string; event_id: string }>) => list.map((event) => `${event.topic}/${event.event_id}`);
+
+beforeAll(async () => {
+  // Published out of order, in several requests.
+  for (let start = 0; start < sent.length; start += 60) await publish([...sent.slice(start, start + 60)].reverse());
+  await deliver();
+});
+
+describe('GET /events for one topic', () => {
+  it.each([
+    ['asc', 7],
+    ['desc', 11],
+  ])('pages %s through 100 events with shared timestamps, never skipping or repeating', async (order, limit) => {
+    const topic = topics[1]!;
+    const expected = byTopicOrder(sent.filter((event) => event.topic === topic));
+    const seen = await pageThrough({ topic, order }, limit);
+    expect(ids(seen)).toEqual(ids(order === 'asc' ? expected : [...expected].reverse()));
+  });
+
+  it('combines source and time range filters, still filling every page', async () => {
+    const topic = topics[0]!;
+    const from = '2031-05-01T12:00:01Z';
+    const to = '2031-05-02T12:00:03Z';
+    const expected = byTopicOrder(
+      sent.filter(
+        (event) =>
+          event.topic === topic && event.source === 'src-x1' && sortable(event.timestamp) >= sortable(from) && sortable(event.timestamp) <= sortable(to),
+      ),
+    );
+    expect(expected.length).toBeGreaterThan(5);
+    const seen = await pageThrough({ topic, source: 'src-x1', from, to }, 4);
+    expect(ids(seen)).toEqual(ids(expected));
+  });
+
+  it('returns one event by topic and id, or 404', async () => {
+    const target = sent[42]!;
+    const found = await callHttp(eventsHandler, httpEvent('GET', '/events/x/y', { pathParameters: { topic: target.topic, event_id: target.event_id } }));
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ topic: target.topic, event_id: target.event_id, payload: target.payload, source: target.source });
+    const missing = await callHttp(eventsHandler, httpEvent('GET', '/events/x/y', { pathParameters: { topic: target.topic, event_id: 'nope' } }));
+    expect(missing).toEqual({ status: 404, body: { error: 'not_found', message: `no event nope in topic ${target.topic}` } });
+  });
+
+  it('refuses a cursor from another topic or order', async () => {
+    const first = await events({ topic: topics[0]!, limit: '5' });
+    const other = await events({ topic: topics[1]!, limit: '5', cursor: first.body.next_cursor });
+    expect(other.status).toBe(400);
+    expect((await events({ topic: topics[0]!, order: 'desc', limit: '5', cursor: first.body.next_cursor })).status).toBe(400);
+  });
+});
+
+describe('GET /events across topics', () => {
+  // Other tests share the table, so only this run's events are compared, in the order they come.
+  const ours = (list: Page['events']) => list.filter((event) => topics.includes(event.topic));
+  const crossOrder = (list: typeof sent) =>
+    [...list].sort(
+      (a, b) =>
+        sortable(a.timestamp).localeCompare(sortable(b.timestamp)) || a.topic.localeCompare(b.topic) || a.event_id.localeCompare(b.event_id),
+    );
+  const window = { from: '2031-05-01T00:00:00Z', to: '2031-05-02T23:59:59Z' };
+
+  it('returns the newest events first by default, merged from all partitions without skips or repeats', async () => {
+    const seen = ours(await pageThrough(window, 13));
+    expect(ids(seen)).toEqual(ids(crossOrder(sent).reverse()));
+  });
+
+  it('pages oldest first with order=asc', async () => {
+    expect(ids(ours(await pageThrough({ ...window, order: 'asc' }, 17)))).toEqual(ids(crossOrder(sent)));
+  });
+
+  it('combines a source filter with the time range', async () => {
+    const expected = crossOrder(sent.filter((event) => event.source === 'src-y0' && event.timestamp.startsWith('2031-05-01'))).reverse();
+    const seen = ours(await pageThrough({ source: 'src-y0', from: '2031-05-01T00:00:00Z', to: '2031-05-01T23:59:59Z' }, 6));
+    expect(ids(seen)).toEqual(ids(expected));
+  });
+});
+
+describe('GET /topics', () => {
+  it('lists each topic with its counts and first and last event time', async () => {
+    const answer = await callHttp(topicsHandler, httpEvent('GET', '/topics'));
+    expect(answer.status).toBe(200);
+    const mine = answer.body.topics.filter((entry: { topic: string }) => topics.includes(entry.topic));
+    expect(mine).toEqual(
+      topics.map((topic) => ({
+        topic,
+        unique: 100,
+        duplicate: 0,
+        first_event_at: '2031-05-01T12:00:00.000Z',
+        last_event_at: '2031-05-02T12:00:04.000Z',
+      })),
+    );
+  });
+});
+
+describe('GET /stats', () => {
+  it('reads only the counter items (a couple of BatchGetItem calls, never a scan or a query)', async () => {
+    const commands: string[] = [];
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    client.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        commands.push(ctx.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const services = getServices();
+    const stats = await readStats({ ...services, store: new DynamoEventStore(client, services.config.TABLE_NAME) });
+    expect(stats.unique_processed).toBeGreaterThanOrEqual(300);
+    expect(new Set(commands)).toEqual(new Set(['BatchGetItemCommand']));
+    expect(commands.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('serves Prometheus text that parses, with HELP and TYPE, matching /stats', async () => {
+    const result = (await metricsHandler(httpEvent('GET', '/metrics') as any, context('metrics'))) as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(result.statusCode).toBe(200);
+    expect(result.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
+    const stats = (await callHttp(statsHandler, httpEvent('GET', '/stats'))).body;
+    const families = parsePrometheusTextFormat(result.body) as Array<{ name: string; help: string; type: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
+    const family = (name: string) => families.find((f) => f.name === name)!;
+    for (const f of families) expect(f.help.length).toBeGreaterThan(0);
+    expect(family('log_aggregator_events_unique_total')).toMatchObject({ type: 'COUNTER', metrics: [{ value: String(stats.unique_processed) }] });
+    expect(family('log_aggregator_events_duplicate_total').metrics[0]!.value).toBe(String(stats.duplicate_dropped));
+    expect(family('log_aggregator_events_received_total').metrics[0]!.value).toBe(String(stats.received));
+    expect(family('log_aggregator_queue_messages').type).toBe('GAUGE');
+    const topicUnique = family('log_aggregator_topic_events_unique_total').metrics.find((m) => m.labels?.topic === topics[0]);
+    expect(topicUnique?.value).toBe('100');
+  });
+});
+
+describe('retention', () => {
+  it('leaves expired events out of every read', async () => {
+    const topic = uniqueTopic('retention');
+    const [message] = packMessages(validatePublishRequest([makeEvent(topic, 'short-lived'), makeEvent(topic, 'kept')]), { shards: 1 });
+    const { store } = getServices();
+    const parsed = parseMessage(message!.body);
+    // One event with a 1-second retention, the other without.
+    await processMessage(store, { ...parsed, events: [parsed.events[0]!] }, { retentionSeconds: 1 });
+    await processMessage(store, { ...parsed, batch: parsed.batch.replace(/.$/, (c) => (c === 'Z' ? 'Y' : 'Z')), events: [parsed.events[1]!] });
+    expect((await events({ topic })).body.events.map((e: { event_id: string }) => e.event_id).sort()).toEqual(['kept', 'short-lived']);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await events({ topic })).body.events.map((e: { event_id: string }) => e.event_id)).toEqual(['kept']);
+    const gone = await callHttp(eventsHandler, httpEvent('GET', '/events/x/y', { pathParameters: { topic, event_id: 'short-lived' } }));
+    expect(gone.status).toBe(404);
+  });
+});
