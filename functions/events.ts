@@ -2,11 +2,10 @@ import { getEvent, queryEvents } from '#lib/query';
 import { getServices } from '#lib/services';
 import { httpHandler, json } from '#http/api';
 
-// GET /events and GET /events/{topic}/{event_id}.
+// GET /events and GET /events/{topic}/{event_id}. API Gateway (and serverless offline) hand over path
+// parameters already URL-decoded.
 export const handler = httpHandler(async (event) => {
   const { topic, event_id: eventId } = event.pathParameters ?? {};
-  if (topic !== undefined && eventId !== undefined) {
-    return json(200, await getEvent(getServices(), decodeURIComponent(topic), decodeURIComponent(eventId)));
-  }
+  if (topic !== undefined && eventId !== undefined) return json(200, await getEvent(getServices(), topic, eventId));
   return json(200, await queryEvents(getServices(), event.queryStringParameters ?? {}));
 });

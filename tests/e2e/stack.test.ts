@@ -139,15 +139,27 @@ describe('the aggregator over HTTP', () => {
     expect((await getJson<Stats>('/stats')).received).toBe(1000);
   });
 
+  it('serves one event by topic and id over HTTP, whatever characters the id has', async () => {
+    const odd = { ...makeEvent(9_999), event_id: 'a b/c%d?é#1' };
+    expect((await post(odd)).status).toBe(202);
+    await drained(1001);
+    const found = await getJson<{ event_id: string; payload: unknown }>(`/events/${odd.topic}/${encodeURIComponent(odd.event_id)}`);
+    expect(found).toMatchObject({ event_id: odd.event_id, payload: odd.payload });
+    expect((await fetch(`${baseUrl}/events/${odd.topic}/missing`)).status).toBe(404);
+    const topics = await getJson<{ topics: Array<{ topic: string }> }>('/topics');
+    expect(topics.topics.map((entry) => entry.topic)).toEqual([...topics.topics.map((entry) => entry.topic)].sort());
+    expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(/^# HELP log_aggregator_events_received_total/m);
+  });
+
   it('keeps everything across a restart, and a re-sent event then counts as a duplicate', async () => {
     await stop();
     await start();
     const after = await getJson<Stats>('/stats');
-    expect(after).toMatchObject({ received: 1000, unique_processed: 700, duplicate_dropped: 300 });
+    expect(after).toMatchObject({ received: 1001, unique_processed: 701, duplicate_dropped: 300 });
     expect((await getJson<{ ok: boolean }>('/health')).ok).toBe(true);
 
     expect((await post(makeEvent(123))).status).toBe(202);
-    const stats = await drained(1001);
-    expect(stats).toMatchObject({ received: 1001, unique_processed: 700, duplicate_dropped: 301 });
+    const stats = await drained(1002);
+    expect(stats).toMatchObject({ received: 1002, unique_processed: 701, duplicate_dropped: 301 });
   });
 });
