@@ -1,10 +1,17 @@
+import { config } from '#lib/config';
 import { validatePublishRequest } from '#lib/event';
 import { publishEvents } from '#lib/ingest';
 import { getServices } from '#lib/services';
+import { apiKey } from '#http/auth';
 import { httpHandler, json, jsonBody } from '#http/api';
 
-export const handler = httpHandler(async (event) => {
-  const events = validatePublishRequest(event.jsonBody);
-  const result = await publishEvents(getServices(), events);
-  return json(202, { accepted: result.accepted, messages: result.messages });
-}, jsonBody());
+// The key is checked before the body is even parsed.
+export const handler = httpHandler(
+  async (event) => {
+    const events = validatePublishRequest(event.jsonBody);
+    const result = await publishEvents(getServices(), events);
+    return json(202, { accepted: result.accepted, messages: result.messages });
+  },
+  apiKey('publish', () => config().PUBLISH_API_KEYS),
+  jsonBody(),
+);

@@ -2,6 +2,12 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
+const splitKeys = (value: string): string[] =>
+  value
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+
 const schema = z.object({
   TABLE_NAME: z.string().min(1),
   QUEUE_NAME: z.string().min(1),
@@ -15,6 +21,10 @@ const schema = z.object({
   DEDUP_HORIZON_SECONDS: z.coerce.number().int().positive(),
   /** Days an event is kept (0: forever). Expiry also ends the dedup window for that key. */
   RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  /** Comma-separated keys that may publish; empty: publishing needs no key. */
+  PUBLISH_API_KEYS: z.string().default('').transform(splitKeys),
+  /** Comma-separated keys for administrative operations; empty: those operations are disabled. */
+  ADMIN_API_KEYS: z.string().default('').transform(splitKeys),
 });
 
 export type Config = z.infer<typeof schema>;

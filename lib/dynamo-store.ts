@@ -3,7 +3,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   type BatchGetCommandOutput,
+  type BatchWriteCommandOutput,
   type QueryCommandOutput,
   GetCommand,
   PutCommand,
@@ -448,6 +450,40 @@ export class DynamoEventStore implements EventStore {
     };
     const [first, last] = await Promise.all([edge(false), edge(true)]);
     return { ...(first ? { first } : {}), ...(last ? { last } : {}) };
+  }
+
+  async deleteTopicEvents(topic: string, max: number): Promise<{ deleted: number; more: boolean }> {
+    let deleted = 0;
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TOPIC_TIME_INDEX,
+          KeyConditionExpression: '#topic = :topic',
+          ExpressionAttributeNames: { '#topic': 'topic' },
+          ExpressionAttributeValues: { ':topic': topic },
+          ProjectionExpression: 'pk',
+          Limit: Math.min(500, max - deleted),
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      const keys = (page.Items ?? []).map((item) => ({ pk: item.pk }));
+      for (let start = 0; start < keys.length; start += 25) {
+        let pending = keys.slice(start, start + 25).map((Key) => ({ DeleteRequest: { Key } }));
+        for (let attempt = 0; pending.length > 0; attempt += 1) {
+          if (attempt > 10) throw new Error(`BatchWriteItem left ${pending.length} deletes unprocessed`);
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+          const response: BatchWriteCommandOutput = await this.client.send(
+            new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+          );
+          pending = (response.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+        }
+      }
+      deleted += keys.length;
+      cursor = page.LastEvaluatedKey;
+    } while (cursor && deleted < max);
+    return { deleted, more: cursor !== undefined };
   }
 
   async ping(): Promise<void> {

@@ -37,6 +37,12 @@ export class BadQueryError extends AppError {}
 
 export class NotFoundError extends AppError {}
 
+/** No credentials where they are required. */
+export class UnauthorizedError extends AppError {}
+
+/** Credentials that do not grant this operation. */
+export class ForbiddenError extends AppError {}
+
 /** A backing service (table, queue) did not answer; the caller may retry. */
 export class DependencyError extends AppError {}
 

@@ -1,7 +1,7 @@
 // The input contract for one log event, and the normalized form the rest of the system stores.
 import { z } from 'zod';
 import { TooLargeError, ValidationError, type FieldIssue } from './errors.ts';
-import { toQueueJson } from './json.ts';
+import { InexactNumber, toQueueJson } from './json.ts';
 
 export const LIMITS = {
   /** Raw request body. */
@@ -87,14 +87,31 @@ const text = (maxBytes: number) =>
     .refine(wellFormed, 'must be valid Unicode (no lone surrogates)')
     .refine((value) => utf8Bytes(value) <= maxBytes, `must be at most ${maxBytes} bytes (UTF-8)`);
 
-const depthOf = (value: unknown, limit: number, depth = 1): number => {
-  if (depth > limit || value === null || typeof value !== 'object') return depth;
-  let max = depth;
-  for (const child of Object.values(value)) {
-    max = Math.max(max, depthOf(child, limit, depth + 1));
-    if (max > limit) break;
-  }
-  return max;
+/**
+ * One walk over a payload: too deep, or holding a number that would not be stored exactly. Reports
+ * the first problem of each kind with its path.
+ */
+const payloadProblems = (payload: unknown, limit: number): Array<{ path: PropertyKey[]; message: string }> => {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  let tooDeep = false;
+  const walk = (value: unknown, path: PropertyKey[]): void => {
+    if (value instanceof InexactNumber) {
+      problems.push({
+        path,
+        message: `the number ${value.source.slice(0, 40)} cannot be stored exactly (a 64-bit float holds 15-17 significant digits and no infinities); send it as a string`,
+      });
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    if (path.length >= limit) {
+      if (!tooDeep) problems.push({ path: [], message: `must be nested at most ${limit} levels deep` });
+      tooDeep = true;
+      return;
+    }
+    for (const [key, child] of Object.entries(value)) walk(child, [...path, Array.isArray(value) ? Number(key) : key]);
+  };
+  walk(payload, []);
+  return problems;
 };
 
 export const eventSchema = z.object({
@@ -114,9 +131,14 @@ export const eventSchema = z.object({
   }),
   source: text(LIMITS.sourceMaxBytes),
   payload: z
-    .record(z.string(), z.unknown(), 'must be a JSON object')
-    .refine((value) => depthOf(value, LIMITS.payloadMaxDepth) <= LIMITS.payloadMaxDepth, {
-      message: `must be nested at most ${LIMITS.payloadMaxDepth} levels deep`,
+    .custom<Record<string, unknown>>(
+      (value) => value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof InexactNumber),
+      'must be a JSON object',
+    )
+    .superRefine((value, ctx) => {
+      for (const problem of payloadProblems(value, LIMITS.payloadMaxDepth)) {
+        ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+      }
     }),
 });
 

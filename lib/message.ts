@@ -103,7 +103,8 @@ const messageSchema = z.object({
         timestamp: z.string(),
         timestamp_sortable: z.string(),
         source: z.string(),
-        payload: z.record(z.string(), z.unknown()),
+        // Checked, not rebuilt: rebuilding assigns keys, and assigning `__proto__` would drop it.
+        payload: z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value)),
       }),
     )
     .min(1),

@@ -77,5 +77,7 @@ export interface EventStore {
   queryRecent(query: RecentQuery, now: Date): Promise<RecentPage>;
   /** The earliest and latest event time of a topic (two single-item index reads). */
   topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }>;
+  /** Deletes up to `max` events of a topic; `more` when some remain. */
+  deleteTopicEvents(topic: string, max: number): Promise<{ deleted: number; more: boolean }>;
   ping(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { LIMITS } from '#lib/event';
 import { MalformedInputError, TooLargeError } from '#lib/errors';
+import { parseJsonExact } from '#lib/json';
 import { logger } from '#lib/logger';
 import { toHttpError } from './errors.ts';
 
@@ -26,7 +27,7 @@ export const jsonBody = (maxBytes: number = LIMITS.maxBodyBytes): MiddlewareObj<
     if (bytes > maxBytes) throw new TooLargeError(`the body is ${bytes} bytes; at most ${maxBytes} are accepted`);
     if (text.trim() === '') throw new MalformedInputError('the body is empty; send a JSON event, {"events": [...]} or an array');
     try {
-      event.jsonBody = JSON.parse(text);
+      event.jsonBody = parseJsonExact(text);
     } catch (error) {
       throw new MalformedInputError(`the body is not valid JSON: ${(error as Error).message}`, { cause: error });
     }

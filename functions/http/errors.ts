@@ -3,9 +3,11 @@
 import {
   BadQueryError,
   DependencyError,
+  ForbiddenError,
   MalformedInputError,
   NotFoundError,
   TooLargeError,
+  UnauthorizedError,
   ValidationError,
   type FieldIssue,
 } from '#lib/errors';
@@ -26,6 +28,8 @@ export const toHttpError = (error: unknown, requestId: string): { statusCode: nu
   if (error instanceof BadQueryError) return { statusCode: 400, body: { error: 'bad_request', message }, expose: true };
   if (error instanceof TooLargeError) return { statusCode: 413, body: { error: 'too_large', message }, expose: true };
   if (error instanceof NotFoundError) return { statusCode: 404, body: { error: 'not_found', message }, expose: true };
+  if (error instanceof UnauthorizedError) return { statusCode: 401, body: { error: 'unauthorized', message }, expose: true };
+  if (error instanceof ForbiddenError) return { statusCode: 403, body: { error: 'forbidden', message }, expose: true };
   if (error instanceof DependencyError) {
     return { statusCode: 503, body: { error: 'unavailable', message, request_id: requestId }, expose: true };
   }

@@ -80,7 +80,12 @@ export const loadServiceConfig = async (options: { stage: string; cacheDir?: str
     service: printed.service,
     stage: printed.provider.stage,
     region: printed.provider.region,
-    environment: Object.fromEntries(Object.entries(printed.provider.environment ?? {}).map(([k, v]) => [k, String(v)])),
+    // Key values never go into the cache file.
+    environment: Object.fromEntries(
+      Object.entries(printed.provider.environment ?? {})
+        .filter(([key]) => !key.endsWith('_API_KEYS'))
+        .map(([key, value]) => [key, String(value)]),
+    ),
     resources: printed.resources?.Resources ?? {},
     functions: printed.functions ?? {},
   };

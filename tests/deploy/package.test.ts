@@ -78,6 +78,17 @@ it('grants each function only the actions it needs, on its own resources, never 
     stats: ['dynamodb:BatchGetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     metrics: ['dynamodb:BatchGetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     topics: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    admin: [
+      'dynamodb:BatchWriteItem',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueUrl',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+    ],
     events: ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     health: ['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
   };
@@ -98,7 +109,17 @@ it('grants each function only the actions it needs, on its own resources, never 
 
 it('routes the HTTP API', () => {
   const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey).sort();
-  expect(routes).toEqual(['GET /events', 'GET /events/{topic}/{event_id}', 'GET /health', 'GET /metrics', 'GET /stats', 'GET /topics', 'POST /publish']);
+  expect(routes).toEqual([
+    'DELETE /admin/topics/{topic}',
+    'GET /events',
+    'GET /events/{topic}/{event_id}',
+    'GET /health',
+    'GET /metrics',
+    'GET /stats',
+    'GET /topics',
+    'POST /admin/redrive',
+    'POST /publish',
+  ]);
 });
 
 it('schedules pruning of applied batch ids', () => {

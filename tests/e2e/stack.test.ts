@@ -18,6 +18,8 @@ interface Stats {
   queue: { visible: number; in_flight: number; dlq: number };
 }
 
+const PUBLISH_KEY = 'e2e-publish-key';
+const ADMIN_KEY = 'e2e-admin-key';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-'));
 let env: Record<string, string>;
 let stack: ChildProcess | undefined;
@@ -39,10 +41,10 @@ const getJson = async <T>(pathAndQuery: string): Promise<T> => {
   return (await response.json()) as T;
 };
 
-const post = async (body: unknown): Promise<{ status: number; body: any }> => {
+const post = async (body: unknown, key: string | null = PUBLISH_KEY): Promise<{ status: number; body: any }> => {
   const response = await fetch(`${baseUrl}/publish`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(key ? { 'x-api-key': key } : {}) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
@@ -78,6 +80,8 @@ beforeAll(async () => {
     LAMBDA_PORT: String(lambdaPort),
     STAGE: 'e2e',
     LOG_LEVEL: 'WARN',
+    PUBLISH_API_KEYS: `${PUBLISH_KEY},another-publisher`,
+    ADMIN_API_KEYS: ADMIN_KEY,
   };
   baseUrl = `http://127.0.0.1:${httpPort}`;
   await start();
@@ -151,15 +155,44 @@ describe('the aggregator over HTTP', () => {
     expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(/^# HELP log_aggregator_events_received_total/m);
   });
 
+  it('refuses to publish without a valid key, and accepts either configured key', async () => {
+    expect(await post(makeEvent(1), null)).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
+    expect(await post(makeEvent(1), 'guess')).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+    const bearer = await fetch(`${baseUrl}/publish`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer another-publisher' },
+      body: JSON.stringify(makeEvent(1)),
+    });
+    expect(bearer.status).toBe(202);
+    await drained(1002);
+  });
+
+  it('keeps administration behind the admin key: redrive and purging a topic', async () => {
+    const admin = (method: string, path: string, key?: string) =>
+      fetch(`${baseUrl}${path}`, { method, headers: key ? { 'x-api-key': key } : {} });
+    expect((await admin('POST', '/admin/redrive')).status).toBe(401);
+    expect((await admin('POST', '/admin/redrive', PUBLISH_KEY)).status).toBe(403);
+    const redriven = await admin('POST', '/admin/redrive', ADMIN_KEY);
+    expect({ status: redriven.status, body: await redriven.json() }).toEqual({ status: 200, body: { moved: 0, beyond_horizon: 0 } });
+
+    expect((await post({ ...makeEvent(5), topic: 'scratch' })).status).toBe(202);
+    await drained(1003);
+    expect((await getJson<{ events: unknown[] }>('/events?topic=scratch')).events).toHaveLength(1);
+    expect((await admin('DELETE', '/admin/topics/scratch', PUBLISH_KEY)).status).toBe(403);
+    const purged = await admin('DELETE', '/admin/topics/scratch', ADMIN_KEY);
+    expect(await purged.json()).toEqual({ topic: 'scratch', deleted: 1, more: false });
+    expect((await getJson<{ events: unknown[] }>('/events?topic=scratch')).events).toHaveLength(0);
+  });
+
   it('keeps everything across a restart, and a re-sent event then counts as a duplicate', async () => {
     await stop();
     await start();
     const after = await getJson<Stats>('/stats');
-    expect(after).toMatchObject({ received: 1001, unique_processed: 701, duplicate_dropped: 300 });
+    expect(after).toMatchObject({ received: 1003, unique_processed: 702, duplicate_dropped: 301 });
     expect((await getJson<{ ok: boolean }>('/health')).ok).toBe(true);
 
     expect((await post(makeEvent(123))).status).toBe(202);
-    const stats = await drained(1002);
-    expect(stats).toMatchObject({ received: 1002, unique_processed: 701, duplicate_dropped: 301 });
+    const stats = await drained(1004);
+    expect(stats).toMatchObject({ received: 1004, unique_processed: 702, duplicate_dropped: 302 });
   });
 });

@@ -1,0 +1,27 @@
+// API keys. Compared by their SHA-256 digests with a constant-time comparison, so neither timing nor
+// key length tells a caller how close a guess was.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ForbiddenError, UnauthorizedError } from './errors.ts';
+
+const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+export type Access = 'publish' | 'admin';
+
+/**
+ * Throws unless `presented` is one of `allowed`. For publishing, no configured keys means open; for
+ * administration, no configured keys means the operation is disabled.
+ */
+export const authorize = (access: Access, presented: string | undefined, allowed: string[]): void => {
+  if (allowed.length === 0) {
+    if (access === 'publish') return;
+    throw new ForbiddenError('administrative operations are disabled: set ADMIN_API_KEYS to enable them');
+  }
+  if (!presented) {
+    throw new UnauthorizedError(`this operation needs ${access === 'admin' ? 'an admin' : 'an API'} key: send it as x-api-key or Authorization: Bearer <key>`);
+  }
+  const candidate = digest(presented);
+  // Compare against every key, so the time taken does not depend on which one matched.
+  let match = false;
+  for (const key of allowed) match = timingSafeEqual(candidate, digest(key)) || match;
+  if (!match) throw new ForbiddenError(`the key does not grant ${access === 'admin' ? 'administrative operations' : 'publishing'}`);
+};
