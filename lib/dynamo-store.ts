@@ -155,32 +155,39 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  async getDeliveries(keys: string[]): Promise<Map<string, string>> {
-    const deliveries = new Map<string, string>();
-    const unique = [...new Set(keys)];
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let pending: Array<Record<string, unknown>> | undefined = unique
-        .slice(start, start + BATCH_GET_LIMIT)
-        .map((pk) => ({ pk }));
+  /** Strongly consistent BatchGetItem of any number of keys, retrying what DynamoDB leaves unprocessed. */
+  private async batchGetAll(
+    pks: string[],
+    projection: { expression: string; names?: Record<string, string> },
+  ): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    for (let start = 0; start < pks.length; start += BATCH_GET_LIMIT) {
+      let pending: Array<Record<string, unknown>> | undefined = pks.slice(start, start + BATCH_GET_LIMIT).map((pk) => ({ pk }));
       for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
         if (attempt > 10) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
         const response: BatchGetCommandOutput = await this.client.send(
           new BatchGetCommand({
             RequestItems: {
               [this.tableName]: {
                 Keys: pending,
                 ConsistentRead: true,
-                ProjectionExpression: 'pk, delivery',
+                ProjectionExpression: projection.expression,
+                ...(projection.names ? { ExpressionAttributeNames: projection.names } : {}),
               },
             },
           }),
         );
-        for (const item of response.Responses?.[this.tableName] ?? []) deliveries.set(String(item.pk), String(item.delivery));
+        items.push(...(response.Responses?.[this.tableName] ?? []));
         pending = response.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
-    return deliveries;
+    return items;
+  }
+
+  async getDeliveries(keys: string[]): Promise<Map<string, string>> {
+    const items = await this.batchGetAll([...new Set(keys)], { expression: 'pk, delivery' });
+    return new Map(items.map((item) => [String(item.pk), String(item.delivery)]));
   }
 
   async applyCounts(shard: number, batch: string, counts: MessageCounts, now: Date): Promise<ApplyResult> {
@@ -292,44 +299,28 @@ export class DynamoEventStore implements EventStore {
   }
 
   async readCounters(shards: number): Promise<CounterTotals> {
-    const keys: Array<Record<string, unknown>> = [];
-    for (let shard = 0; shard < shards; shard += 1) {
-      keys.push({ pk: counterShardKey(shard) }, { pk: receivedShardKey(shard) });
-    }
+    const pks: string[] = [];
+    for (let shard = 0; shard < shards; shard += 1) pks.push(counterShardKey(shard), receivedShardKey(shard));
+    const items = await this.batchGetAll(pks, {
+      // Never the applied-batch set: it is large and only the processor needs it.
+      expression: 'pk, received, #u, #d, topic_unique, topic_duplicate, first_at',
+      names: { '#u': 'unique', '#d': 'duplicate' },
+    });
     const totals: CounterTotals = { received: 0, unique: 0, duplicate: 0, byTopic: {} };
     const firsts: string[] = [];
-    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
-      let pending: Array<Record<string, unknown>> | undefined = keys.slice(start, start + BATCH_GET_LIMIT);
-      while (pending && pending.length > 0) {
-        const response: BatchGetCommandOutput = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.tableName]: {
-                Keys: pending,
-                ConsistentRead: true,
-                // Never the applied-batch set: it is large and only the processor needs it.
-                ProjectionExpression: 'pk, received, #u, #d, topic_unique, topic_duplicate, first_at',
-                ExpressionAttributeNames: { '#u': 'unique', '#d': 'duplicate' },
-              },
-            },
-          }),
-        );
-        for (const item of response.Responses?.[this.tableName] ?? []) {
-          totals.received += Number(item.received ?? 0);
-          totals.unique += Number(item.unique ?? 0);
-          totals.duplicate += Number(item.duplicate ?? 0);
-          if (item.first_at) firsts.push(String(item.first_at));
-          for (const [field, map] of [
-            ['unique', item.topic_unique],
-            ['duplicate', item.topic_duplicate],
-          ] as const) {
-            for (const [topic, value] of Object.entries((map ?? {}) as Record<string, number>)) {
-              const entry = (totals.byTopic[topic] ??= { unique: 0, duplicate: 0 });
-              entry[field] += Number(value);
-            }
-          }
+    for (const item of items) {
+      totals.received += Number(item.received ?? 0);
+      totals.unique += Number(item.unique ?? 0);
+      totals.duplicate += Number(item.duplicate ?? 0);
+      if (item.first_at) firsts.push(String(item.first_at));
+      for (const [field, map] of [
+        ['unique', item.topic_unique],
+        ['duplicate', item.topic_duplicate],
+      ] as const) {
+        for (const [topic, value] of Object.entries((map ?? {}) as Record<string, number>)) {
+          const entry = (totals.byTopic[topic] ??= { unique: 0, duplicate: 0 });
+          entry[field] += Number(value);
         }
-        pending = response.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
     if (firsts.length > 0) totals.firstActivityAt = firsts.sort()[0];
@@ -343,25 +334,45 @@ export class DynamoEventStore implements EventStore {
     return Item && !isExpired(Item, now) ? fromItem(Item) : undefined;
   }
 
-  async queryTopic(query: TopicQuery, now: Date): Promise<EventPage> {
-    // tsk is `<sortable time>#<event_id>`: '#' sorts before every event_id character that follows,
-    // and '$' right after it, so these bounds include every event at the boundary instants.
-    const { range, filter, names, values } = timeRangeAndFilter('tsk', query, now, {
+  /**
+   * One page of a time-ordered index: its partition, an optional time range on its sort key, the
+   * source filter, and expired items left out.
+   */
+  private queryIndex(
+    index: { name: string; partitionKey: string; sortKey: string },
+    partition: string,
+    query: EventFilter & { limit: number; descending: boolean },
+    now: Date,
+    start: Record<string, unknown> | undefined,
+  ): Promise<QueryCommandOutput> {
+    // Sort keys start with the fixed-width time and a '#': '#' sorts before every character that can
+    // follow it and '$' right after it, so these bounds include every event at the boundary instants.
+    const { range, filter, names, values } = timeRangeAndFilter(index.sortKey, query, now, {
       lower: (from) => `${from}#`,
       upper: (to) => `${to}$`,
     });
-    const response = await this.client.send(
+    return this.client.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: TOPIC_TIME_INDEX,
-        KeyConditionExpression: `#topic = :topic${range}`,
+        IndexName: index.name,
+        KeyConditionExpression: `#partition = :partition${range}`,
         FilterExpression: filter,
-        ExpressionAttributeNames: { ...names, '#topic': 'topic' },
-        ExpressionAttributeValues: { ...values, ':topic': query.topic },
+        ExpressionAttributeNames: { ...names, '#partition': index.partitionKey },
+        ExpressionAttributeValues: { ...values, ':partition': partition },
         ScanIndexForward: !query.descending,
         Limit: query.limit,
-        ExclusiveStartKey: query.cursor,
+        ExclusiveStartKey: start,
       }),
+    );
+  }
+
+  async queryTopic(query: TopicQuery, now: Date): Promise<EventPage> {
+    const response = await this.queryIndex(
+      { name: TOPIC_TIME_INDEX, partitionKey: 'topic', sortKey: 'tsk' },
+      query.topic,
+      query,
+      now,
+      query.cursor,
     );
     return {
       events: (response.Items ?? []).map(fromItem),
@@ -375,10 +386,6 @@ export class DynamoEventStore implements EventStore {
    * order is exact; the cursor keeps each partition's position.
    */
   async queryRecent(query: RecentQuery, now: Date): Promise<RecentPage> {
-    const { range, filter, names, values } = timeRangeAndFilter('rsk', query, now, {
-      lower: (from) => `${from}#`,
-      upper: (to) => `${to}$`,
-    });
     type Partition = { key: string; buffer: Array<Record<string, unknown>>; next: Record<string, unknown> | undefined; done: boolean; resume: Record<string, unknown> | null | undefined };
     const partitions: Partition[] = recentShardKeys().map((key) => {
       const saved = query.cursor?.[key];
@@ -386,18 +393,12 @@ export class DynamoEventStore implements EventStore {
     });
     const fetchMore = async (partition: Partition): Promise<void> => {
       while (partition.buffer.length === 0 && !partition.done) {
-        const response: QueryCommandOutput = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: RECENT_INDEX,
-            KeyConditionExpression: `#rsh = :rsh${range}`,
-            FilterExpression: filter,
-            ExpressionAttributeNames: { ...names, '#rsh': 'rsh' },
-            ExpressionAttributeValues: { ...values, ':rsh': partition.key },
-            ScanIndexForward: !query.descending,
-            Limit: query.limit,
-            ExclusiveStartKey: partition.next,
-          }),
+        const response = await this.queryIndex(
+          { name: RECENT_INDEX, partitionKey: 'rsh', sortKey: 'rsk' },
+          partition.key,
+          query,
+          now,
+          partition.next,
         );
         partition.buffer.push(...(response.Items ?? []));
         partition.next = response.LastEvaluatedKey;

@@ -7,31 +7,22 @@
 // It prints a table and writes BENCHMARKS.md.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { requestHandlerSettings } from '../lib/aws.ts';
+import { DynamoEventStore } from '../lib/dynamo-store.ts';
 import { validatePublishRequest } from '../lib/event.ts';
 import { PUT_CONCURRENCY } from '../lib/processor.ts';
 import { generateWorkload } from './publisher/generate.ts';
 import { runPublisher, type PublisherReport } from './publisher/run.ts';
+import { freePort } from './local/ports.ts';
 import { projectRoot } from './local/service-config.ts';
 
 const log = (line: string): void => console.log(line);
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Resident set size (kB) of a process and all its descendants, from /proc. */
 const treeRssKb = (rootPid: number): number => {
@@ -102,7 +93,10 @@ interface CeilingResult {
   rate: number;
 }
 
-/** Conditional PutItem of realistic event items, as the processor writes them, at a given concurrency. */
+/**
+ * Conditional PutItem through the processor's own store code (the same items, indexes included, the
+ * same client settings) at a given concurrency: what the table can take when nothing else runs.
+ */
 const measureCeiling = async (endpoint: string, table: string, concurrency: number, puts: number): Promise<CeilingResult> => {
   const client = DynamoDBDocumentClient.from(
     new DynamoDBClient({
@@ -112,35 +106,16 @@ const measureCeiling = async (endpoint: string, table: string, concurrency: numb
       maxAttempts: 5,
       requestHandler: requestHandlerSettings(),
     }),
+    { marshallOptions: { removeUndefinedValues: true } },
   );
+  const store = new DynamoEventStore(client, table);
   const events = validatePublishRequest(
     generateWorkload({ events: puts, dupRate: 0, topics: 5, seed: concurrency, runId: `ceiling-${concurrency}` }).events,
   );
   const limit = pLimit(concurrency);
+  const storedAt = new Date().toISOString();
   const started = performance.now();
-  await Promise.all(
-    events.map((event, index) =>
-      limit(() =>
-        client.send(
-          new PutCommand({
-            TableName: table,
-            Item: {
-              pk: `${event.topic}#${event.event_id}`,
-              topic: `ceiling-${event.topic}`,
-              tsk: `${event.timestamp_sortable}#${event.event_id}`,
-              event_id: event.event_id,
-              timestamp: event.timestamp,
-              source: event.source,
-              payload: JSON.stringify(event.payload),
-              delivery: `01BENCH00000000000000000000:${index}`,
-              stored_at: new Date().toISOString(),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      ),
-    ),
-  );
+  await Promise.all(events.map((event, index) => limit(() => store.putIfAbsent(event, `01BENCH00000000000000000000:${index}`, storedAt))));
   const seconds = (performance.now() - started) / 1000;
   client.destroy();
   return { concurrency, puts, seconds: Number(seconds.toFixed(2)), rate: Math.round(puts / seconds) };

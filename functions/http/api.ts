@@ -35,28 +35,29 @@ export const jsonBody = (maxBytes: number = LIMITS.maxBodyBytes): MiddlewareObj<
 });
 
 const requestLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
-  let started = 0;
-  const line = (event: HttpEvent, context: Context, statusCode: number | undefined): void => {
+  // Per request, not per middleware: one handler module serves concurrent invocations.
+  const started = new WeakMap<object, number>();
+  const line = (request: { event: HttpEvent; context: Context }, statusCode: number | undefined): void => {
     logger.info('request', {
-      request_id: context.awsRequestId,
-      method: event.requestContext?.http?.method,
-      path: event.rawPath,
+      request_id: request.context.awsRequestId,
+      method: request.event.requestContext?.http?.method,
+      path: request.event.rawPath,
       status: statusCode,
-      duration_ms: Math.round(performance.now() - started),
+      duration_ms: Math.round(performance.now() - (started.get(request.event) ?? performance.now())),
     });
   };
   return {
-    before: () => {
-      started = performance.now();
+    before: (request) => {
+      started.set(request.event, performance.now());
     },
-    after: (request) => line(request.event, request.context, request.response?.statusCode),
+    after: (request) => line(request, request.response?.statusCode),
     onError: (request) => {
       const mapped = toHttpError(request.error, request.context.awsRequestId);
       if (!mapped.expose || mapped.statusCode >= 500) {
         logger.error('request failed', { request_id: request.context.awsRequestId, error: request.error as Error });
       }
       request.response = json(mapped.statusCode, mapped.body);
-      line(request.event, request.context, mapped.statusCode);
+      line(request, mapped.statusCode);
     },
   };
 };

@@ -27,6 +27,7 @@ export type StackSettings = {
   stage: string;
   region: string;
   eventSourceConcurrency: number;
+  /** Use this endpoint (LocalStack) instead of starting the embedded emulators. */
   cloudEndpoint?: string;
 };
 

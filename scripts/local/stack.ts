@@ -9,18 +9,9 @@ import { startEventSource, type EventSource } from './event-source.ts';
 import { provisionResources } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
 import { functionName, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
+import type { StackSettings } from './settings.ts';
 
-export interface StackOptions {
-  dataDir: string;
-  host: string;
-  cloudPort: number;
-  httpPort: number;
-  lambdaPort: number;
-  stage: string;
-  region: string;
-  eventSourceConcurrency: number;
-  /** Use this endpoint (LocalStack) instead of starting the embedded emulators. */
-  cloudEndpoint?: string;
+export interface StackOptions extends StackSettings {
   log: (line: string) => void;
 }
 

@@ -1,19 +1,10 @@
 // Starting and stopping the project's own processes (local cloud, whole stack) from tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 
 export const projectRoot = path.resolve(__dirname, '..', '..');
 
-export const freePort = async (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+export { freePort } from '../../scripts/local/ports.ts';
 
 /** Runs a project script on the Node that runs the tests, in its own process group. */
 export const spawnScript = (script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess =>
