@@ -174,7 +174,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     const httpUrl = `http://${reachableHost}:${options.httpPort}`;
     await waitForHealth(httpUrl, offline, 120_000);
     stopIdleBundler(offline.pid!);
-    log(`functions     ${httpUrl}  (POST /publish, GET /events, /stats, /health; Lambda invoke on :${options.lambdaPort}; log ${offlineLogPath})`);
+    log(`functions     ${httpUrl}  (POST /publish; GET /events, /topics, /stats, /metrics, /health; admin routes; Lambda invoke on :${options.lambdaPort}; log ${offlineLogPath})`);
 
     const { functionKey, settings } = sqsEventSource(config);
     const queueName = config.environment.QUEUE_NAME;
