@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
-import { callHttp, deliverQueue, httpEvent, makeEvent } from '../support/lambda.ts';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { callHttp, deleteMessages, deliverQueue, httpEvent, makeEvent, queueCount, queueUrlOf, receiveAll, sqs } from '../support/lambda.ts';
 import { projectRoot } from '../support/processes.ts';
 
 jest.setTimeout(120_000);
@@ -65,10 +66,15 @@ withCli('README aws-cli commands against the embedded default', () => {
     expect(Object.keys(out.Attributes).sort()).toEqual(['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']);
   });
 
-  it('peeks at the DLQ', () => {
-    const out = run(find('receive-message'));
-    // An empty DLQ prints nothing; otherwise a Messages list.
-    if (out.trim()) expect(Array.isArray((JSON.parse(out) as { Messages: unknown[] }).Messages)).toBe(true);
+  it('peeks at the DLQ, and the message stays there', async () => {
+    const body = JSON.stringify({ dead: 'letter', at: Date.now() });
+    await sqs.send(new SendMessageCommand({ QueueUrl: await queueUrlOf(process.env.DLQ_NAME!), MessageBody: body }));
+    const out = JSON.parse(run(find('receive-message'))) as { Messages: Array<{ Body: string }> };
+    expect(out.Messages.map((message) => message.Body)).toContain(body);
+    // Peeking hid it for a second only.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(await queueCount(process.env.DLQ_NAME!)).toBe(1);
+    await deleteMessages(process.env.DLQ_NAME!, await receiveAll(process.env.DLQ_NAME!));
   });
 
   it('counts the stored events', () => {

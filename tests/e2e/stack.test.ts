@@ -150,8 +150,9 @@ describe('the aggregator over HTTP', () => {
     const found = await getJson<{ event_id: string; payload: unknown }>(`/events/${odd.topic}/${encodeURIComponent(odd.event_id)}`);
     expect(found).toMatchObject({ event_id: odd.event_id, payload: odd.payload });
     expect((await fetch(`${baseUrl}/events/${odd.topic}/missing`)).status).toBe(404);
-    const topics = await getJson<{ topics: Array<{ topic: string }> }>('/topics');
-    expect(topics.topics.map((entry) => entry.topic)).toEqual([...topics.topics.map((entry) => entry.topic)].sort());
+    const listed = await getJson<{ topics: Array<{ topic: string; unique: number }> }>('/topics');
+    expect(listed.topics.map((entry) => entry.topic)).toEqual([...topics].sort());
+    expect(listed.topics.find((entry) => entry.topic === odd.topic)?.unique).toBe(141);
     expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(/^# HELP log_aggregator_events_received_total/m);
   });
 
