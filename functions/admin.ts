@@ -1,6 +1,6 @@
-import { purgeTopic, redrive } from '#lib/admin';
-import { config } from '#lib/config';
-import { getServices } from '#lib/services';
+import { purgeTopic, redrive } from '#lib/api/admin';
+import { config } from '#lib/app/config';
+import { getServices } from '#lib/app/services';
 import { apiKey } from '#http/auth';
 import { httpHandler, json } from '#http/api';
 

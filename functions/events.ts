@@ -1,5 +1,5 @@
-import { getEvent, queryEvents } from '#lib/query';
-import { getServices } from '#lib/services';
+import { getEvent, queryEvents } from '#lib/api/query';
+import { getServices } from '#lib/app/services';
 import { httpHandler, json } from '#http/api';
 
 // GET /events and GET /events/{topic}/{event_id}. API Gateway (and serverless offline) hand over path

@@ -1,5 +1,5 @@
-import { checkHealth } from '#lib/health';
-import { getServices } from '#lib/services';
+import { checkHealth } from '#lib/api/health';
+import { getServices } from '#lib/app/services';
 import { httpHandler, json } from '#http/api';
 
 export const handler = httpHandler(async () => {

@@ -1,6 +1,6 @@
-import { METRICS_CONTENT_TYPE, renderMetrics } from '#lib/metrics';
-import { getServices } from '#lib/services';
-import { readStats } from '#lib/stats';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '#lib/api/metrics';
+import { getServices } from '#lib/app/services';
+import { readStats } from '#lib/api/stats';
 import { httpHandler } from '#http/api';
 
 export const handler = httpHandler(async () => ({

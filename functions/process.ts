@@ -2,11 +2,11 @@
 // throws is reported in batchItemFailures and retried alone, its neighbours' effects stand.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { faultCheckpoint } from '#lib/faults';
-import { logger } from '#lib/logger';
-import { parseMessage } from '#lib/message';
-import { processMessage, type ProcessResult } from '#lib/processor';
-import { getServices } from '#lib/services';
+import { faultCheckpoint } from '#lib/core/faults';
+import { logger } from '#lib/app/logger';
+import { parseMessage } from '#lib/queue/message';
+import { processMessage, type ProcessResult } from '#lib/core/processor';
+import { getServices } from '#lib/app/services';
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // One per invocation: a BatchProcessor holds the state of the batch it is processing.

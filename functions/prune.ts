@@ -1,9 +1,9 @@
-// Scheduled: forgets applied batch ids older than the dedup horizon (see lib/prune.ts).
+// Scheduled: forgets applied batch ids older than the dedup horizon (see lib/api/prune.ts).
 import type { Context } from 'aws-lambda';
-import { logger } from '#lib/logger';
-import { pruneAppliedBatches } from '#lib/prune';
-import { getServices } from '#lib/services';
-import { MAX_COUNTER_SHARDS } from '#lib/stats';
+import { logger } from '#lib/app/logger';
+import { pruneAppliedBatches } from '#lib/api/prune';
+import { getServices } from '#lib/app/services';
+import { MAX_COUNTER_SHARDS } from '#lib/api/stats';
 
 export const handler = async (_event: unknown, context: Context): Promise<{ pruned: number; kept: number }> => {
   const { store, config } = getServices();

@@ -1,7 +1,7 @@
-import { config } from '#lib/config';
-import { validatePublishRequest } from '#lib/event';
-import { publishEvents } from '#lib/ingest';
-import { getServices } from '#lib/services';
+import { config } from '#lib/app/config';
+import { validatePublishRequest } from '#lib/core/event';
+import { publishEvents } from '#lib/api/ingest';
+import { getServices } from '#lib/app/services';
 import { apiKey } from '#http/auth';
 import { httpHandler, json, jsonBody } from '#http/api';
 

@@ -13,14 +13,14 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import { requestHandlerSettings } from '../lib/aws.ts';
-import { DynamoEventStore } from '../lib/dynamo-store.ts';
-import { validatePublishRequest } from '../lib/event.ts';
-import { PUT_CONCURRENCY } from '../lib/processor.ts';
+import { requestHandlerSettings } from '../lib/app/aws.ts';
+import { DynamoEventStore } from '../lib/table/dynamo-store.ts';
+import { validatePublishRequest } from '../lib/core/event.ts';
+import { PUT_CONCURRENCY } from '../lib/core/processor.ts';
 import { generateWorkload } from './publisher/generate.ts';
 import { runPublisher, type PublisherReport } from './publisher/run.ts';
-import { freePort } from './local/ports.ts';
-import { projectRoot } from './local/service-config.ts';
+import { freePort } from '../local/ports.ts';
+import { projectRoot } from '../local/service-config.ts';
 
 const log = (line: string): void => console.log(line);
 

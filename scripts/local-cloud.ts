@@ -1,10 +1,10 @@
 // `npm run cloud`: only the embedded DynamoDB + SQS on one endpoint (like `docker run localstack`),
 // provisioned from serverless.yml. The test suite starts it on a free port with --json.
 import { parseArgs } from 'node:util';
-import { startLocalCloud } from './local/cloud.ts';
-import { provisionResources } from './local/provision.ts';
-import { loadServiceConfig } from './local/service-config.ts';
-import { readStackSettings } from './local/settings.ts';
+import { startLocalCloud } from '../local/cloud.ts';
+import { provisionResources } from '../local/provision.ts';
+import { loadServiceConfig } from '../local/service-config.ts';
+import { readStackSettings } from '../local/settings.ts';
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({

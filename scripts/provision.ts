@@ -1,8 +1,8 @@
 // `npm run provision -- --endpoint URL`: creates the table and queues declared in serverless.yml on an
 // endpoint that speaks DynamoDB and SQS (LocalStack, the embedded cloud). Idempotent.
 import { parseArgs } from 'node:util';
-import { provisionResources } from './local/provision.ts';
-import { loadServiceConfig } from './local/service-config.ts';
+import { provisionResources } from '../local/provision.ts';
+import { loadServiceConfig } from '../local/service-config.ts';
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({

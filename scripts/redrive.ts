@@ -1,10 +1,10 @@
 // `npm run redrive`: moves dead-lettered messages back to the main queue, where they are processed
-// again with exact counts (see lib/redrive.ts). Works against the local cloud (default) or, with
+// again with exact counts (see lib/queue/redrive.ts). Works against the local cloud (default) or, with
 // AWS_ENDPOINT_URL unset and STAGE not local, against the stage's queues on AWS.
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { redriveDeadLetters } from '../lib/redrive.ts';
-import { loadServiceConfig } from './local/service-config.ts';
+import { redriveDeadLetters } from '../lib/queue/redrive.ts';
+import { loadServiceConfig } from '../local/service-config.ts';
 
 const LOCAL_STAGES = new Set(['local', 'test', 'e2e', 'chaos']);
 

@@ -1,9 +1,9 @@
 // `npm start`: the aggregator on this machine, in the foreground, with no Docker and no AWS account.
 // Ctrl-C stops everything; starting again resumes with the same data.
 import path from 'node:path';
-import { projectRoot } from './local/service-config.ts';
-import { startStack } from './local/stack.ts';
-import { readStackSettings } from './local/settings.ts';
+import { projectRoot } from '../local/service-config.ts';
+import { startStack } from '../local/stack.ts';
+import { readStackSettings } from '../local/settings.ts';
 
 const main = async (): Promise<void> => {
   const settings = readStackSettings(process.env);

@@ -2,10 +2,10 @@
 // request, and error mapping (functions/http/errors.ts).
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { LIMITS } from '#lib/event';
-import { MalformedInputError, TooLargeError } from '#lib/errors';
-import { parseJsonExact } from '#lib/json';
-import { logger } from '#lib/logger';
+import { LIMITS } from '#lib/core/event';
+import { MalformedInputError, TooLargeError } from '#lib/core/errors';
+import { parseJsonExact } from '#lib/core/json';
+import { logger } from '#lib/app/logger';
 import { toHttpError } from './errors.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2 & { jsonBody?: unknown };

@@ -1,6 +1,6 @@
 // API key check as a middleware: the key comes from x-api-key or Authorization: Bearer.
 import type { MiddlewareObj } from '@middy/core';
-import { authorize, type Access } from '#lib/auth';
+import { authorize, type Access } from '#lib/api/auth';
 import type { HttpEvent, HttpResult } from './api.ts';
 
 const presentedKey = (event: HttpEvent): string | undefined => {

@@ -10,7 +10,7 @@ import {
   UnauthorizedError,
   ValidationError,
   type FieldIssue,
-} from '#lib/errors';
+} from '#lib/core/errors';
 
 export interface ErrorBody {
   error: string;

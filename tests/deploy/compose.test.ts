@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parse } from 'yaml';
-import { loadServiceConfig } from '../../scripts/local/service-config.ts';
+import { loadServiceConfig } from '../../local/service-config.ts';
 import { projectRoot } from '../support/processes.ts';
 
 jest.setTimeout(120_000);

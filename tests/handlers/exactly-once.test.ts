@@ -1,5 +1,5 @@
 // Exactly-once effects under failure: the processor is made to fail at every point between two of
-// its calls (lib/faults.ts), messages are redelivered, dead-lettered and redriven, and applied batch
+// its calls (lib/core/faults.ts), messages are redelivered, dead-lettered and redriven, and applied batch
 // ids are pruned; the counts must come out exact every time. Real emulators, no mocks.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
@@ -7,10 +7,10 @@ import { handler as eventsHandler } from '../../functions/events.ts';
 import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
 import { handler as statsHandler } from '../../functions/stats.ts';
-import { armFaults, disarmFaults, faultsAllowed } from '../../lib/faults.ts';
-import { pruneAppliedBatches } from '../../lib/prune.ts';
-import { redriveDeadLetters } from '../../lib/redrive.ts';
-import { getServices } from '../../lib/services.ts';
+import { armFaults, disarmFaults, faultsAllowed } from '../../lib/core/faults.ts';
+import { pruneAppliedBatches } from '../../lib/api/prune.ts';
+import { redriveDeadLetters } from '../../lib/queue/redrive.ts';
+import { getServices } from '../../lib/app/services.ts';
 import {
   callHttp,
   context,

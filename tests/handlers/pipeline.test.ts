@@ -4,10 +4,10 @@ import { handler as healthHandler } from '../../functions/health.ts';
 import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
 import { handler as statsHandler } from '../../functions/stats.ts';
-import { dynamoClient } from '../../lib/aws.ts';
-import { DynamoEventStore } from '../../lib/dynamo-store.ts';
-import { checkHealth } from '../../lib/health.ts';
-import { getServices } from '../../lib/services.ts';
+import { dynamoClient } from '../../lib/app/aws.ts';
+import { DynamoEventStore } from '../../lib/table/dynamo-store.ts';
+import { checkHealth } from '../../lib/api/health.ts';
+import { getServices } from '../../lib/app/services.ts';
 import {
   callHttp,
   context,

@@ -8,12 +8,12 @@ import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
 import { handler as statsHandler } from '../../functions/stats.ts';
 import { handler as topicsHandler } from '../../functions/topics.ts';
-import { DynamoEventStore } from '../../lib/dynamo-store.ts';
-import { normalizeTimestamp, validatePublishRequest } from '../../lib/event.ts';
-import { packMessages, parseMessage } from '../../lib/message.ts';
-import { processMessage } from '../../lib/processor.ts';
-import { getServices } from '../../lib/services.ts';
-import { readStats } from '../../lib/stats.ts';
+import { DynamoEventStore } from '../../lib/table/dynamo-store.ts';
+import { normalizeTimestamp, validatePublishRequest } from '../../lib/core/event.ts';
+import { packMessages, parseMessage } from '../../lib/queue/message.ts';
+import { processMessage } from '../../lib/core/processor.ts';
+import { getServices } from '../../lib/app/services.ts';
+import { readStats } from '../../lib/api/stats.ts';
 import { context, callHttp, deliverQueue, httpEvent, makeEvent, uniqueTopic } from '../support/lambda.ts';
 
 const publish = (body: unknown) => callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify(body) }));

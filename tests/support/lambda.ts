@@ -11,7 +11,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { toRecord } from '../../scripts/local/event-source.ts';
+import { toRecord } from '../../local/event-source.ts';
 
 export const context = (functionName = 'test'): Context =>
   ({

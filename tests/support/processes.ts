@@ -4,7 +4,7 @@ import path from 'node:path';
 
 export const projectRoot = path.resolve(__dirname, '..', '..');
 
-export { freePort } from '../../scripts/local/ports.ts';
+export { freePort } from '../../local/ports.ts';
 
 /** Runs a project script on the Node that runs the tests, in its own process group. */
 export const spawnScript = (script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess =>

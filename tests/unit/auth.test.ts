@@ -1,5 +1,5 @@
-import { authorize } from '../../lib/auth.ts';
-import { ForbiddenError, UnauthorizedError } from '../../lib/errors.ts';
+import { authorize } from '../../lib/api/auth.ts';
+import { ForbiddenError, UnauthorizedError } from '../../lib/core/errors.ts';
 
 describe('API keys', () => {
   it('leaves publishing open when no publish key is configured', () => {

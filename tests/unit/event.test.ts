@@ -1,5 +1,5 @@
-import { LIMITS, normalizeTimestamp, validatePublishRequest } from '../../lib/event.ts';
-import { TooLargeError, ValidationError } from '../../lib/errors.ts';
+import { LIMITS, normalizeTimestamp, validatePublishRequest } from '../../lib/core/event.ts';
+import { TooLargeError, ValidationError } from '../../lib/core/errors.ts';
 
 const valid = { topic: 'orders', event_id: 'o-1', timestamp: '2026-11-22T10:00:00Z', source: 'shop', payload: { a: 1 } };
 
@@ -101,7 +101,7 @@ describe('publish request validation', () => {
   });
 
   it('measures an event the way it travels in the queue, escapes included', () => {
-    // 50,000 emoji are 200,000 bytes of UTF-8 but 600,000 once escaped for SQS (see lib/json.ts).
+    // 50,000 emoji are 200,000 bytes of UTF-8 but 600,000 once escaped for SQS (see lib/core/json.ts).
     const issues = issuesOf({ ...valid, payload: { emoji: '😀'.repeat(50_000) } });
     expect(issues).toEqual([{ field: 'payload', message: expect.stringMatching(/is 600\d{3} bytes as JSON/) }]);
   });

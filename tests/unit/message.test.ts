@@ -1,5 +1,5 @@
-import { validatePublishRequest } from '../../lib/event.ts';
-import { groupIntoBatches, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, packMessages, parseMessage } from '../../lib/message.ts';
+import { validatePublishRequest } from '../../lib/core/event.ts';
+import { groupIntoBatches, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, packMessages, parseMessage } from '../../lib/queue/message.ts';
 
 const events = (count: number, payloadBytes: number) =>
   validatePublishRequest(

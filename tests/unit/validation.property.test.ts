@@ -1,10 +1,10 @@
 // Property-based tests of the input contract: whatever JSON arrives, the validator answers with its
 // own errors only, and everything it accepts travels through the queue format unchanged.
 import fc from 'fast-check';
-import { TooLargeError, ValidationError } from '../../lib/errors.ts';
-import { validatePublishRequest } from '../../lib/event.ts';
-import { InexactNumber, parseJsonExact, toQueueJson } from '../../lib/json.ts';
-import { packMessages, parseMessage } from '../../lib/message.ts';
+import { TooLargeError, ValidationError } from '../../lib/core/errors.ts';
+import { validatePublishRequest } from '../../lib/core/event.ts';
+import { InexactNumber, parseJsonExact, toQueueJson } from '../../lib/core/json.ts';
+import { packMessages, parseMessage } from '../../lib/queue/message.ts';
 
 // Strings with any UTF-16 code units: lone surrogates, U+FFFE, control characters, emoji.
 const anyString = fc.string({ unit: 'binary', maxLength: 40 });

@@ -1,10 +1,10 @@
 // Event queries: parameters from the API, validated here, and pages with an opaque cursor.
 import { z } from 'zod';
-import { BadQueryError, NotFoundError } from './errors.ts';
-import { normalizeTimestamp } from './event.ts';
-import { recentShardKeys } from './keys.ts';
-import type { Services } from './services.ts';
-import type { EventFilter, StoredEvent } from './store.ts';
+import { BadQueryError, NotFoundError } from '../core/errors.ts';
+import { normalizeTimestamp } from '../core/event.ts';
+import { recentShardKeys } from '../table/keys.ts';
+import type { Services } from '../app/services.ts';
+import type { EventFilter, StoredEvent } from '../core/ports.ts';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;

@@ -6,7 +6,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DependencyError } from './errors.ts';
+import { DependencyError } from '../core/errors.ts';
 import type { PackedMessage } from './message.ts';
 
 const urls = new Map<string, Promise<string>>();

@@ -49,7 +49,7 @@ const unsupported = (logicalId: string, props: Record<string, unknown>, allowed:
   const extra = Object.keys(props).filter((key) => !allowed.has(key));
   if (extra.length > 0) {
     throw new Error(
-      `serverless.yml resource ${logicalId} uses ${extra.join(', ')}, which scripts/local/provision.ts does not ` +
+      `serverless.yml resource ${logicalId} uses ${extra.join(', ')}, which local/provision.ts does not ` +
         'provision locally yet; teach it those properties before relying on them.',
     );
   }

@@ -1,7 +1,7 @@
 // Topics with their counts (from the counter items) and, per topic, the first and last event time
 // (two single-item index reads each).
 import pLimit from 'p-limit';
-import type { Services } from './services.ts';
+import type { Services } from '../app/services.ts';
 import { MAX_COUNTER_SHARDS } from './stats.ts';
 
 export interface TopicSummary {

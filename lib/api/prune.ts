@@ -2,7 +2,7 @@
 // its message lives (in the queue, or in the DLQ and redriven), so ids older than the dedup horizon
 // (queue retention + DLQ retention) are safe to drop, and no sooner. Dropping keeps counter items small.
 import { decodeTime } from 'ulid';
-import type { EventStore } from './store.ts';
+import type { EventStore } from '../core/ports.ts';
 
 export const pruneAppliedBatches = async (
   store: EventStore,

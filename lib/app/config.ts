@@ -1,6 +1,6 @@
 // Configuration is read once, validated, and fails fast naming the variable that is wrong.
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 const splitKeys = (value: string): string[] =>
   value

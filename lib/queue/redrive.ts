@@ -5,7 +5,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { decodeTime } from 'ulid';
 import { groupIntoBatches } from './message.ts';
-import { queueUrl, sendBatch } from './queue.ts';
+import { queueUrl, sendBatch } from './sqs.ts';
 
 export interface RedriveResult {
   moved: number;

@@ -13,7 +13,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { LogEvent } from './event.ts';
+import type { LogEvent } from '../core/event.ts';
 import {
   counterShardKey,
   eventKey,
@@ -34,7 +34,7 @@ import type {
   RecentQuery,
   StoredEvent,
   TopicQuery,
-} from './store.ts';
+} from '../core/ports.ts';
 
 export const TOPIC_TIME_INDEX = 'byTopicTime';
 export const RECENT_INDEX = 'recent';

@@ -1,7 +1,7 @@
 // API keys. Compared by their SHA-256 digests with a constant-time comparison, so neither timing nor
 // key length tells a caller how close a guess was.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ForbiddenError, UnauthorizedError } from './errors.ts';
+import { ForbiddenError, UnauthorizedError } from '../core/errors.ts';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 

@@ -1,6 +1,6 @@
 // Statistics from the counter shard items (a few BatchGetItem calls, never a scan) and the queues.
-import { queueDepth, type QueueDepth } from './queue.ts';
-import type { Services } from './services.ts';
+import { queueDepth, type QueueDepth } from '../queue/sqs.ts';
+import type { Services } from '../app/services.ts';
 
 /**
  * Reads always cover the maximum shard count, so lowering COUNTER_SHARDS never hides counts that

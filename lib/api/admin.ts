@@ -1,7 +1,7 @@
 // Administrative operations behind the admin key: redrive the DLQ, purge a topic's events.
-import { BadQueryError } from './errors.ts';
-import { redriveDeadLetters, type RedriveResult } from './redrive.ts';
-import type { Services } from './services.ts';
+import { BadQueryError } from '../core/errors.ts';
+import { redriveDeadLetters, type RedriveResult } from '../queue/redrive.ts';
+import type { Services } from '../app/services.ts';
 
 export const PURGE_BATCH = 5_000;
 

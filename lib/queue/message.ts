@@ -3,8 +3,8 @@
 // counter write per message instead of one per event.
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
-import type { LogEvent } from './event.ts';
-import { toQueueJson } from './json.ts';
+import type { LogEvent } from '../core/event.ts';
+import { toQueueJson } from '../core/json.ts';
 
 export const MESSAGE_VERSION = 1;
 

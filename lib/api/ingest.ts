@@ -1,11 +1,11 @@
 // Publishing: validated events are packed into as few SQS messages as possible and sent in batches;
 // `received` counts the events SQS accepted.
 import pLimit from 'p-limit';
-import { DependencyError } from './errors.ts';
-import type { LogEvent } from './event.ts';
-import { groupIntoBatches, packMessages, type PackedMessage } from './message.ts';
-import { queueUrl, sendBatch } from './queue.ts';
-import type { Services } from './services.ts';
+import { DependencyError } from '../core/errors.ts';
+import type { LogEvent } from '../core/event.ts';
+import { groupIntoBatches, packMessages, type PackedMessage } from '../queue/message.ts';
+import { queueUrl, sendBatch } from '../queue/sqs.ts';
+import type { Services } from '../app/services.ts';
 
 const SEND_CONCURRENCY = 8;
 

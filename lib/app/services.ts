@@ -1,8 +1,8 @@
 // Wiring: the configured store and clients, created once per process.
 import { dynamoClient, sqsClient } from './aws.ts';
 import { config, type Config } from './config.ts';
-import { DynamoEventStore } from './dynamo-store.ts';
-import type { EventStore } from './store.ts';
+import { DynamoEventStore } from '../table/dynamo-store.ts';
+import type { EventStore } from '../core/ports.ts';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 export interface Services {

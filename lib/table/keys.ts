@@ -1,7 +1,7 @@
 // Item keys. Event keys are `topic#event_id`: topics cannot contain `#` (see event.ts), so the first `#`
 // splits the key unambiguously and two different (topic, event_id) pairs never share a key. Every
 // other item's key starts with `#`, which no topic can, so it can never equal an event key.
-import type { LogEvent } from './event.ts';
+import type { LogEvent } from '../core/event.ts';
 
 export const eventKey = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => `${event.topic}#${event.event_id}`;
 

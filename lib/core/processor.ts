@@ -12,9 +12,9 @@
 //  3. the totals go to one counter shard in one UpdateItem that is conditional on the batch id not yet
 //     being in the shard's applied set, and adds it to the set: applied once, never twice.
 import pLimit from 'p-limit';
-import { deliveryId, eventKey } from './keys.ts';
-import type { QueueMessage } from './message.ts';
-import type { ApplyResult, EventStore, MessageCounts } from './store.ts';
+import { deliveryId, eventKey } from '../table/keys.ts';
+import type { QueueMessage } from '../queue/message.ts';
+import type { ApplyResult, EventStore, MessageCounts } from './ports.ts';
 
 /** Points between two calls where a test can make the processor fail (see lib/faults.ts). */
 export type Checkpoint = 'after-put' | 'after-puts' | 'after-outcomes' | 'after-counters';

@@ -1,6 +1,6 @@
 // Health: the table and the queue each answer a cheap call, each with its own time limit.
-import { queueDepth } from './queue.ts';
-import type { Services } from './services.ts';
+import { queueDepth } from '../queue/sqs.ts';
+import type { Services } from '../app/services.ts';
 
 export interface HealthReport {
   ok: boolean;
