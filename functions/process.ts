@@ -1,27 +1,28 @@
-// SQS-triggered processor. Each record (one queue message) is processed on its own; a record that
-// throws is reported in batchItemFailures and retried alone, its neighbours' effects stand.
+// SQS-triggered processor. Each record (one queue message) is stored and recorded on its own; a record
+// that throws is reported in batchItemFailures and retried alone. Then the records of the messages
+// that succeeded are folded into the counters; if that fails, those messages are reported too, and
+// their retry finds their records and finishes the fold (see lib/core/fold.ts).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { faultCheckpoint } from '#lib/core/faults';
+import { foldProcessed, processQueueMessage, upgradeOnce } from '#lib/api/process';
 import { logger } from '#lib/app/logger';
-import { parseMessage } from '#lib/queue/message';
-import { processMessage, type ProcessResult } from '#lib/core/processor';
 import { getServices } from '#lib/app/services';
+import type { MessageRecord } from '#lib/core/counting';
+import { faultCheckpoint } from '#lib/core/faults';
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // One per invocation: a BatchProcessor holds the state of the batch it is processing.
   const processor = new BatchProcessor(EventType.SQS);
   const started = performance.now();
-  const { store, config } = getServices();
-  const results: ProcessResult[] = [];
+  const services = getServices();
+  await upgradeOnce(services);
+  const processed = new Map<string, MessageRecord>();
+  let recordsReused = 0;
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
-      results.push(
-        await processMessage(store, parseMessage(record.body), {
-          checkpoint: faultCheckpoint(),
-          retentionSeconds: config.RETENTION_DAYS * 86_400,
-        }),
-      );
+      const result = await processQueueMessage(services, record.body, faultCheckpoint());
+      processed.set(record.messageId, result.record);
+      if (!result.recordCreated) recordsReused += 1;
     } catch (error) {
       logger.warn('record failed; it will be retried', {
         request_id: context.awsRequestId,
@@ -32,15 +33,26 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       throw error;
     }
   };
-  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  // A copy: for a batch with no failures Powertools returns one shared default object.
+  const response: SQSBatchResponse = { batchItemFailures: [...(await processPartialResponse(event, recordHandler, processor, { context })).batchItemFailures] };
+  const records = [...processed.values()];
+  let fold = { records: 0, counters: 0, conflicts: 0 };
+  try {
+    fold = await foldProcessed(services, records, faultCheckpoint());
+  } catch (error) {
+    logger.warn('fold failed; its messages will be retried', { request_id: context.awsRequestId, records: records.length, error: error as Error });
+    response.batchItemFailures.push(...[...processed.keys()].map((itemIdentifier) => ({ itemIdentifier })));
+  }
   logger.info('batch processed', {
     request_id: context.awsRequestId,
     records: event.Records.length,
     failed: response.batchItemFailures.length,
-    events: results.reduce((sum, result) => sum + result.events, 0),
-    unique: results.reduce((sum, result) => sum + result.unique, 0),
-    duplicate: results.reduce((sum, result) => sum + result.duplicate, 0),
-    counters_already_applied: results.filter((result) => result.counters === 'already-applied').length,
+    events: records.reduce((sum, record) => sum + record.totals.received, 0),
+    unique: records.reduce((sum, record) => sum + record.totals.unique, 0),
+    duplicate: records.reduce((sum, record) => sum + record.totals.duplicate, 0),
+    records_reused: recordsReused,
+    counters_updated: fold.counters,
+    fold_conflicts: fold.conflicts,
     duration_ms: Math.round(performance.now() - started),
   });
   return response;

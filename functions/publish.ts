@@ -1,5 +1,5 @@
 import { config } from '#lib/app/config';
-import { validatePublishRequest } from '#lib/core/event';
+import { validatePublishRequest } from '#lib/core/publish-request';
 import { publishEvents } from '#lib/api/ingest';
 import { getServices } from '#lib/app/services';
 import { apiKey } from '#http/auth';

@@ -1,5 +1,8 @@
 import { getServices } from '#lib/app/services';
-import { readStats } from '#lib/api/stats';
+import { readSeries, readStats } from '#lib/api/stats';
 import { httpHandler, json } from '#http/api';
 
-export const handler = httpHandler(async () => json(200, await readStats(getServices())));
+// GET /stats and GET /stats/series.
+export const handler = httpHandler(async (event) =>
+  event.rawPath.endsWith('/series') ? json(200, await readSeries(getServices(), event.queryStringParameters ?? {})) : json(200, await readStats(getServices())),
+);

@@ -1,5 +1,10 @@
 import { getServices } from '#lib/app/services';
-import { listTopics } from '#lib/api/topics';
+import { getTopic, listTopics } from '#lib/api/topics';
 import { httpHandler, json } from '#http/api';
 
-export const handler = httpHandler(async () => json(200, await listTopics(getServices())));
+// GET /topics (paged by name) and GET /topics/{topic}.
+export const handler = httpHandler(async (event) => {
+  const topic = event.pathParameters?.topic;
+  if (topic !== undefined) return json(200, await getTopic(getServices(), topic));
+  return json(200, await listTopics(getServices(), event.queryStringParameters ?? {}));
+});

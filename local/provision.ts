@@ -105,6 +105,23 @@ const provisionQueue = async (
   queues[logicalId] = { url, arn };
 };
 
+/**
+ * A table created by an earlier version may lack indexes added since. The embedded DynamoDB (dynalite)
+ * cannot add an index to an existing table, so say what to do rather than fail later on a query.
+ */
+const requireIndexes = async (dynamo: DynamoDBClient, input: CreateTableCommandInput): Promise<void> => {
+  const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: input.TableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = (input.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).filter((name) => !present.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `the table ${input.TableName} exists but lacks the index(es) ${missing.join(', ')} that this version needs ` +
+        '(it was created by an earlier version). See "Upgrading" in the README: keep the old data folder for the ' +
+        'old version, or start this one with a new DATA_DIR.',
+    );
+  }
+};
+
 const provisionTable = async (dynamo: DynamoDBClient, logicalId: string, resource: CfnResource): Promise<string> => {
   const props = resource.Properties;
   unsupported(logicalId, props, TABLE_PROPERTIES);
@@ -119,6 +136,7 @@ const provisionTable = async (dynamo: DynamoDBClient, logicalId: string, resourc
     await dynamo.send(new CreateTableCommand(input));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    await requireIndexes(dynamo, input);
   }
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: input.TableName }));

@@ -52,8 +52,10 @@ const serverlessBin = (): string => path.join(projectRoot, 'node_modules', 'serv
 const defaultCacheDir = path.join(projectRoot, 'node_modules', '.cache', 'log-aggregator');
 
 export const loadServiceConfig = async (options: { stage: string; cacheDir?: string }): Promise<ServiceConfig> => {
-  const yml = readFileSync(path.join(projectRoot, 'serverless.yml'), 'utf8');
-  const key = createHash('sha256').update(yml).update(options.stage).update(process.env.AWS_REGION ?? '').digest('hex').slice(0, 16);
+  // Everything `serverless print` reads: the file and the JS it pulls in with ${file(...)}.
+  const hash = createHash('sha256');
+  for (const file of ['serverless.yml', 'deploy/iam.js']) hash.update(readFileSync(path.join(projectRoot, file), 'utf8'));
+  const key = hash.update(options.stage).update(process.env.AWS_REGION ?? '').digest('hex').slice(0, 16);
   const cacheFile = path.join(options.cacheDir ?? defaultCacheDir, `serverless-print-${key}.json`);
   if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as ServiceConfig;
 
@@ -65,8 +67,9 @@ export const loadServiceConfig = async (options: { stage: string; cacheDir?: str
       { cwd: projectRoot, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } },
     ));
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`\`serverless print\` failed; is serverless.yml valid? Run \`npx serverless print\` to see why.\n${stderr}`, {
+    // The framework writes configuration errors to stdout.
+    const { stdout: out = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`\`serverless print\` failed; is serverless.yml valid? Run \`npx serverless print\` to see why.\n${stderr}${out}`, {
       cause: error,
     });
   }

@@ -155,6 +155,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
           AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
           SLS_TELEMETRY_DISABLED: '1',
+          ESBUILD_WORK_FOLDER: path.join('.esbuild', `offline-${options.stage}-${options.httpPort}`),
 
         },
       },

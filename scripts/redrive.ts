@@ -3,6 +3,7 @@
 // AWS_ENDPOINT_URL unset and STAGE not local, against the stage's queues on AWS.
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadConfig } from '../lib/app/config.ts';
 import { redriveDeadLetters } from '../lib/queue/redrive.ts';
 import { loadServiceConfig } from '../local/service-config.ts';
 
@@ -21,8 +22,8 @@ const main = async (): Promise<void> => {
     return;
   }
   const config = await loadServiceConfig({ stage: values.stage! });
-  const { QUEUE_NAME, DLQ_NAME, DEDUP_HORIZON_SECONDS } = config.environment;
-  if (!QUEUE_NAME || !DLQ_NAME) throw new Error('serverless.yml provider.environment lacks QUEUE_NAME or DLQ_NAME');
+  // The functions' own configuration, validated the same way (the horizon is derived there).
+  const { QUEUE_NAME, DLQ_NAME, DEDUP_HORIZON_SECONDS } = loadConfig(config.environment);
   const endpoint =
     process.env.AWS_ENDPOINT_URL ?? (LOCAL_STAGES.has(values.stage!) ? `http://127.0.0.1:${process.env.CLOUD_PORT ?? 4566}` : undefined);
   const sqs = new SQSClient({
@@ -34,7 +35,7 @@ const main = async (): Promise<void> => {
   const result = await redriveDeadLetters(sqs, {
     from: DLQ_NAME,
     to: QUEUE_NAME,
-    horizonSeconds: Number(DEDUP_HORIZON_SECONDS),
+    horizonSeconds: DEDUP_HORIZON_SECONDS,
     ...(values.max ? { max: Number(values.max) } : {}),
     onProgress: (moved) => process.stdout.write(`\r  moved ${moved}`),
   });

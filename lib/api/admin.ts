@@ -1,5 +1,6 @@
 // Administrative operations behind the admin key: redrive the DLQ, purge a topic's events.
 import { BadQueryError } from '../core/errors.ts';
+import { isTopicName } from '../core/event.ts';
 import { redriveDeadLetters, type RedriveResult } from '../queue/redrive.ts';
 import type { Services } from '../app/services.ts';
 
@@ -19,6 +20,6 @@ export const redrive = (services: Services): Promise<RedriveResult> =>
  * be stored again: purging ends its dedup window.
  */
 export const purgeTopic = async (services: Services, topic: string): Promise<{ topic: string; deleted: number; more: boolean }> => {
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(topic)) throw new BadQueryError('topic: not a valid topic name');
+  if (!isTopicName(topic)) throw new BadQueryError('topic: not a valid topic name');
   return { topic, ...(await services.store.deleteTopicEvents(topic, PURGE_BATCH)) };
 };

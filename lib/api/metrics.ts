@@ -12,19 +12,22 @@ export const renderMetrics = async (stats: Stats): Promise<string> => {
     metric.inc(labelValues, value);
     return metric;
   };
-  counter('log_aggregator_events_received_total', 'Events accepted by POST /publish (counted after the queue accepted them).', stats.received);
+  counter('log_aggregator_events_received_total', 'Events taken from the queue and counted, each exactly once.', stats.received);
   counter('log_aggregator_events_unique_total', 'Distinct events stored.', stats.unique_processed);
   counter('log_aggregator_events_duplicate_total', 'Deliveries dropped as duplicates of a stored event.', stats.duplicate_dropped);
   counter('log_aggregator_events_processed_total', 'Deliveries processed (unique + duplicate).', stats.processed);
 
-  const topicUnique = new Counter({ name: 'log_aggregator_topic_events_unique_total', help: 'Distinct events stored, per topic.', labelNames: ['topic'], registers: [registry] });
-  const topicDuplicate = new Counter({ name: 'log_aggregator_topic_events_duplicate_total', help: 'Duplicates dropped, per topic.', labelNames: ['topic'], registers: [registry] });
-  for (const [topic, counts] of Object.entries(stats.topics)) {
-    topicUnique.inc({ topic }, counts.unique);
-    topicDuplicate.inc({ topic }, counts.duplicate);
+  // Only the top topics by volume (METRICS_TOP_TOPICS): bounded label cardinality, whatever the number of topics.
+  const topic = (name: string, help: string) => new Counter({ name, help, labelNames: ['topic'], registers: [registry] });
+  const topicReceived = topic('log_aggregator_topic_events_received_total', 'Events received, per topic (top topics by volume).');
+  const topicUnique = topic('log_aggregator_topic_events_unique_total', 'Distinct events stored, per topic (top topics by volume).');
+  const topicDuplicate = topic('log_aggregator_topic_events_duplicate_total', 'Duplicates dropped, per topic (top topics by volume).');
+  for (const counts of stats.top_topics) {
+    topicReceived.inc({ topic: counts.topic }, counts.received);
+    topicUnique.inc({ topic: counts.topic }, counts.unique);
+    topicDuplicate.inc({ topic: counts.topic }, counts.duplicate);
   }
 
-  new Gauge({ name: 'log_aggregator_events_pending', help: 'Events received but not yet processed.', registers: [registry] }).set(stats.pending);
   const queue = new Gauge({ name: 'log_aggregator_queue_messages', help: 'Messages in the queues (each carries many events).', labelNames: ['queue', 'state'], registers: [registry] });
   queue.set({ queue: 'events', state: 'visible' }, stats.queue.visible);
   queue.set({ queue: 'events', state: 'in_flight' }, stats.queue.in_flight);

@@ -1,8 +1,7 @@
 // Event queries: parameters from the API, validated here, and pages with an opaque cursor.
 import { z } from 'zod';
 import { BadQueryError, NotFoundError } from '../core/errors.ts';
-import { normalizeTimestamp } from '../core/event.ts';
-import { recentShardKeys } from '../table/keys.ts';
+import { normalizeTimestamp } from '../core/time.ts';
 import type { Services } from '../app/services.ts';
 import type { EventFilter, StoredEvent } from '../core/ports.ts';
 
@@ -33,23 +32,30 @@ export interface EventsPage {
   next_cursor: string | null;
 }
 
-type TopicCursor = { kind: 'topic'; topic: string; order: string; key: Record<string, unknown> };
-type RecentCursor = { kind: 'recent'; order: string; keys: Record<string, Record<string, unknown> | null> };
+/**
+ * The API's cursor: the table's opaque page token, bound to the query it belongs to (topic, order),
+ * so a cursor of one query cannot silently page through another.
+ */
+interface Cursor {
+  topic: string | null;
+  order: string;
+  page: string;
+}
 
-const encodeCursor = (cursor: TopicCursor | RecentCursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+const encodeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify(cursor)).toString('base64url');
 
 const cursorError = (): BadQueryError =>
-  new BadQueryError('cursor is not one this API returned for this query (same topic and order); start again without it');
+  new BadQueryError('cursor: not one this API returned for this query (same topic and order); start again without it');
 
-const decodeCursor = (raw: string): TopicCursor | RecentCursor => {
+const decodeCursor = (raw: string, topic: string | null, order: string): string => {
+  let cursor: Partial<Cursor> | undefined;
   try {
-    const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as TopicCursor | RecentCursor;
-    if (cursor.kind === 'topic' && typeof cursor.key?.pk === 'string') return cursor;
-    if (cursor.kind === 'recent' && cursor.keys && Object.keys(cursor.keys).every((key) => recentShardKeys().includes(key))) return cursor;
+    cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Cursor>;
   } catch {
-    // fall through
+    throw cursorError();
   }
-  throw cursorError();
+  if (!cursor || cursor.topic !== topic || cursor.order !== order || typeof cursor.page !== 'string') throw cursorError();
+  return cursor.page;
 };
 
 const sortableBound = (value: string | undefined, name: string): string | undefined => {
@@ -90,38 +96,32 @@ export const queryEvents = async (
   if (filter.fromSortable && filter.toSortable && filter.fromSortable > filter.toSortable) {
     throw new BadQueryError('from: must not be after to');
   }
-  const cursor = params.cursor ? decodeCursor(params.cursor) : undefined;
-
   if (params.topic !== undefined) {
     const order = params.order ?? 'asc';
-    if (cursor && (cursor.kind !== 'topic' || cursor.topic !== params.topic || cursor.order !== order)) throw cursorError();
     // A filter applies after DynamoDB's Limit, so keep reading until the page is full; each query
     // asks for no more than is still missing, so its last key is exactly where the next page starts.
     const events: StoredEvent[] = [];
-    let key = cursor?.key;
+    let key = params.cursor ? decodeCursor(params.cursor, params.topic, order) : undefined;
     do {
       const page = await services.store.queryTopic(
         { topic: params.topic, limit: params.limit - events.length, descending: order === 'desc', ...filter, ...(key ? { cursor: key } : {}) },
         now,
       );
       events.push(...page.events);
-      key = page.cursor;
+      key = page.next;
     } while (key && events.length < params.limit);
     return {
       events: events.map(toPublic),
-      next_cursor: key ? encodeCursor({ kind: 'topic', topic: params.topic, order, key }) : null,
+      next_cursor: key ? encodeCursor({ topic: params.topic, order, page: key }) : null,
     };
   }
 
   const order = params.order ?? 'desc';
-  if (cursor && (cursor.kind !== 'recent' || cursor.order !== order)) throw cursorError();
-  const page = await services.store.queryRecent(
-    { limit: params.limit, descending: order === 'desc', ...filter, ...(cursor?.kind === 'recent' ? { cursor: cursor.keys } : {}) },
-    now,
-  );
+  const position = params.cursor ? decodeCursor(params.cursor, null, order) : undefined;
+  const page = await services.store.queryRecent({ limit: params.limit, descending: order === 'desc', ...filter, ...(position ? { cursor: position } : {}) }, now);
   return {
     events: page.events.map(toPublic),
-    next_cursor: page.cursor ? encodeCursor({ kind: 'recent', order, keys: page.cursor }) : null,
+    next_cursor: page.next ? encodeCursor({ topic: null, order, page: page.next }) : null,
   };
 };
 

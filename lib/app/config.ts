@@ -12,22 +12,28 @@ const schema = z.object({
   TABLE_NAME: z.string().min(1),
   QUEUE_NAME: z.string().min(1),
   DLQ_NAME: z.string().min(1),
-  /** Counter items the processor spreads its updates over; read back by summing. */
-  COUNTER_SHARDS: z.coerce.number().int().min(1).max(64).default(16),
-  /**
-   * How long a batch id can come back (queue retention + DLQ retention). The counter guard keeps
-   * applied batch ids at least this long.
-   */
-  DEDUP_HORIZON_SECONDS: z.coerce.number().int().positive(),
+  /** The queues' MessageRetentionPeriod (serverless.yml passes the values the queues are created with). */
+  QUEUE_RETENTION_SECONDS: z.coerce.number().int().positive(),
+  DLQ_RETENTION_SECONDS: z.coerce.number().int().positive(),
   /** Days an event is kept (0: forever). Expiry also ends the dedup window for that key. */
   RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
   /** Comma-separated keys that may publish; empty: publishing needs no key. */
   PUBLISH_API_KEYS: z.string().default('').transform(splitKeys),
   /** Comma-separated keys for administrative operations; empty: those operations are disabled. */
   ADMIN_API_KEYS: z.string().default('').transform(splitKeys),
+  /** Topics listed by volume in /stats. */
+  STATS_TOP_TOPICS: z.coerce.number().int().min(0).max(100).default(10),
+  /** Topics with their own series in /metrics (Prometheus label cardinality). */
+  METRICS_TOP_TOPICS: z.coerce.number().int().min(0).max(1000).default(20),
 });
 
-export type Config = z.infer<typeof schema>;
+export type Config = z.infer<typeof schema> & {
+  /**
+   * How long a message (and so its batch id) can come back: its time in the queue plus its time in
+   * the DLQ. Message records are kept this long, so a redelivery, however late, finds its record.
+   */
+  DEDUP_HORIZON_SECONDS: number;
+};
 
 let cached: Config | undefined;
 
@@ -40,7 +46,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')} (see serverless.yml provider.environment)`);
   }
-  return parsed.data;
+  return { ...parsed.data, DEDUP_HORIZON_SECONDS: parsed.data.QUEUE_RETENTION_SECONDS + parsed.data.DLQ_RETENTION_SECONDS };
 };
 
 export const config = (): Config => (cached ??= loadConfig());

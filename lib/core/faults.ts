@@ -4,9 +4,24 @@
 // set, and also unless the code runs under serverless offline (IS_OFFLINE) or jest.
 //
 // A plan is a comma-separated list of `<checkpoint>` or `<checkpoint>@<n>`: fail the n-th time (1st by
-// default) the checkpoint is reached in this process since the plan was armed. `after-counters@1,
-// after-counters@2` fails the first two attempts there. From PROCESSOR_FAULTS, or armFaults().
-import type { Checkpoint } from './processor.ts';
+// default) the checkpoint is reached in this process since the plan was armed. `after-record@1,
+// after-record@2` fails the first two attempts there. From PROCESSOR_FAULTS, or armFaults().
+
+import { ConfigError } from './errors.ts';
+
+/** Points between two calls of the processor (processor.ts) and the fold (fold.ts) where a test can make it fail. */
+export const CHECKPOINTS = [
+  'after-put',
+  'after-puts',
+  'after-outcomes',
+  'after-record',
+  'fold-after-read',
+  'fold-after-confirm',
+  'fold-after-apply',
+  'fold-after-mark',
+] as const;
+
+export type Checkpoint = (typeof CHECKPOINTS)[number];
 
 export class InjectedFault extends Error {
   constructor(readonly point: Checkpoint) {
@@ -14,8 +29,6 @@ export class InjectedFault extends Error {
     this.name = 'InjectedFault';
   }
 }
-
-const CHECKPOINTS: readonly Checkpoint[] = ['after-put', 'after-puts', 'after-outcomes', 'after-counters'];
 
 interface Entry {
   point: Checkpoint;
@@ -32,8 +45,8 @@ const parsePlan = (spec: string): Entry[] =>
     .filter(Boolean)
     .map((part) => {
       const [point, nth = '1'] = part.split('@');
-      if (!CHECKPOINTS.includes(point as Checkpoint) || !/^[1-9]\d*$/.test(nth)) {
-        throw new Error(`bad fault "${part}": use <checkpoint>[@n] with a checkpoint of ${CHECKPOINTS.join(', ')}`);
+      if (!(CHECKPOINTS as readonly string[]).includes(point ?? '') || !/^[1-9]\d*$/.test(nth)) {
+        throw new ConfigError(`bad fault "${part}": use <checkpoint>[@n] with a checkpoint of ${CHECKPOINTS.join(', ')}`);
       }
       return { point: point as Checkpoint, failOn: Number(nth) };
     });
@@ -42,7 +55,7 @@ let plan: Entry[] = faultsAllowed() && process.env.PROCESSOR_FAULTS ? parsePlan(
 const visits = new Map<Checkpoint, number>();
 
 export const armFaults = (spec: string): void => {
-  if (!faultsAllowed()) throw new Error('fault injection is available only under serverless offline or jest');
+  if (!faultsAllowed()) throw new ConfigError('fault injection is available only under serverless offline or jest');
   plan = parsePlan(spec);
   visits.clear();
 };

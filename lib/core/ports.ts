@@ -1,27 +1,12 @@
-// The storage port. lib/dynamo-store.ts implements it on DynamoDB; the domain (processor, queries,
-// stats) depends only on this interface.
+// The storage ports. lib/table implements them on DynamoDB; the domain (processor, fold, queries,
+// stats) depends only on these interfaces.
+import type { CounterTarget, Counts, MessageRecord } from './counting.ts';
 import type { LogEvent } from './event.ts';
 
-export interface StoredEvent extends LogEvent {
+export interface StoredEvent extends Omit<LogEvent, 'timestamp_sortable'> {
   /** Which delivery wrote the item: `<batch id>:<index in message>`. */
   delivery: string;
   stored_at: string;
-}
-
-/** Totals of one message, applied to one counter shard in one guarded write. */
-export interface MessageCounts {
-  unique: number;
-  duplicate: number;
-  byTopic: Record<string, { unique: number; duplicate: number }>;
-}
-
-export interface CounterTotals {
-  received: number;
-  unique: number;
-  duplicate: number;
-  byTopic: Record<string, { unique: number; duplicate: number }>;
-  /** When the aggregator first recorded anything (ISO), if ever. */
-  firstActivityAt?: string;
 }
 
 export interface EventFilter {
@@ -35,28 +20,23 @@ export interface TopicQuery extends EventFilter {
   topic: string;
   limit: number;
   descending: boolean;
-  cursor?: Record<string, unknown>;
+  /** Where to continue: a `next` token of an earlier page of the same query. */
+  cursor?: string;
 }
 
 /** Events of all topics, newest or oldest first, merged from the partitions of the `recent` index. */
 export interface RecentQuery extends EventFilter {
   limit: number;
   descending: boolean;
-  /** Per partition: where to continue (a key), null when it is exhausted, absent to start at its beginning. */
-  cursor?: Record<string, Record<string, unknown> | null>;
-}
-
-export interface RecentPage {
-  events: StoredEvent[];
-  cursor?: Record<string, Record<string, unknown> | null>;
+  /** Where to continue: a `next` token of an earlier page of the same query. */
+  cursor?: string;
 }
 
 export interface EventPage {
   events: StoredEvent[];
-  cursor?: Record<string, unknown>;
+  /** Opaque position of the next page; absent on the last one. */
+  next?: string;
 }
-
-export type ApplyResult = 'applied' | 'already-applied';
 
 export interface EventStore {
   /** Conditional put: false when an item with the same key already exists. */
@@ -65,19 +45,70 @@ export interface EventStore {
   getEvent(topic: string, eventId: string, now: Date): Promise<StoredEvent | undefined>;
   /** Strongly consistent read of the deliveries that wrote the given event keys. */
   getDeliveries(keys: string[]): Promise<Map<string, string>>;
-  /** Adds a message's totals to a shard unless that batch id was already applied there. */
-  applyCounts(shard: number, batch: string, counts: MessageCounts, now: Date): Promise<ApplyResult>;
-  addReceived(count: number, shard: number, now: Date): Promise<void>;
-  /** The batch ids whose totals a counter shard has applied. */
-  appliedBatches(shard: number): Promise<string[]>;
-  /** Removes batch ids from a shard's applied set (only ids that can no longer be redelivered). */
-  forgetBatches(shard: number, batches: string[]): Promise<void>;
-  readCounters(shards: number): Promise<CounterTotals>;
   queryTopic(query: TopicQuery, now: Date): Promise<EventPage>;
-  queryRecent(query: RecentQuery, now: Date): Promise<RecentPage>;
+  queryRecent(query: RecentQuery, now: Date): Promise<EventPage>;
   /** The earliest and latest event time of a topic (two single-item index reads). */
   topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }>;
   /** Deletes up to `max` events of a topic; `more` when some remain. */
   deleteTopicEvents(topic: string, max: number): Promise<{ deleted: number; more: boolean }>;
   ping(): Promise<void>;
+}
+
+export interface CounterState {
+  /** 0 when the counter does not exist yet. */
+  version: number;
+  /** Ids of records applied to this counter whose fold may not have finished. */
+  guard: string[];
+}
+
+export interface TopicCounts extends Counts {
+  topic: string;
+}
+
+export interface Totals extends Counts {
+  /** When the first record was folded (ISO), if ever. */
+  firstAt?: string;
+}
+
+/** The first version's counters (before message records), summed; see upgrade.ts. */
+export interface LegacyTotals {
+  /** Counted by publish, best-effort: it could miss events. */
+  received: number;
+  unique: number;
+  duplicate: number;
+  topics: Record<string, { unique: number; duplicate: number }>;
+  firstAt?: string;
+}
+
+/** Message records and the counters they are folded into (see fold.ts for the protocol). */
+export interface CounterStore {
+  /** Creates the record unless one with its id exists; returns the stored record either way. */
+  putRecord(record: MessageRecord): Promise<{ record: MessageRecord; created: boolean }>;
+  /** Strongly consistent reads, in the order given. */
+  readCounters(targets: CounterTarget[]): Promise<CounterState[]>;
+  /** Of these record ids, those whose record exists and is not folded (strongly consistent). */
+  pendingRecords(ids: string[]): Promise<Set<string>>;
+  /**
+   * Adds `counts`, puts `apply` in the guard and removes `forget` from it, if the counter's version is
+   * still `version`; false when it changed. `firstAt`: the earliest record applied (kept if the counter
+   * has none yet); `expiresAt`: when the counter may expire.
+   */
+  applyToCounter(
+    target: CounterTarget,
+    version: number,
+    counts: Counts,
+    guard: { apply: string[]; forget: string[] },
+    options: { firstAt: string; expiresAt?: number },
+  ): Promise<boolean>;
+  markFolded(records: MessageRecord[]): Promise<void>;
+  readTotals(): Promise<Totals>;
+  /** The `limit` topics with the most events received, most first. */
+  topTopics(limit: number): Promise<TopicCounts[]>;
+  /** Topics by name, a page at a time. */
+  listTopics(limit: number, cursor?: string): Promise<{ topics: TopicCounts[]; next?: string }>;
+  topicCounts(topic: string): Promise<TopicCounts | undefined>;
+  /** Counts of the given minutes (`YYYY-MM-DDTHH:MM`); minutes with nothing are left out. */
+  readMinutes(minutes: string[]): Promise<Map<string, Counts>>;
+  /** The first version's counter items, summed; undefined when the table has none. */
+  readLegacyTotals(): Promise<LegacyTotals | undefined>;
 }

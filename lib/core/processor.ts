@@ -9,28 +9,38 @@
 //     (duplicate). So every attempt reaches the same outcome. Keys are read first (one strongly
 //     consistent BatchGetItem per 100) so that events already stored need no put at all; a put that
 //     is still refused (another delivery won the race since the read) is decided the same way;
-//  3. the totals go to one counter shard in one UpdateItem that is conditional on the batch id not yet
-//     being in the shard's applied set, and adds it to the set: applied once, never twice.
+//  3. the message's totals (received, unique, duplicate, per topic) go into one message record, keyed
+//     by the batch id and created with a conditional put: the first attempt's record is the one that
+//     counts, and a later attempt finds it and uses it as it is. Folding records into the counters is
+//     fold.ts's job; it runs after the records of a batch are written.
 import pLimit from 'p-limit';
-import { deliveryId, eventKey } from '../table/keys.ts';
-import type { QueueMessage } from '../queue/message.ts';
-import type { ApplyResult, EventStore, MessageCounts } from './ports.ts';
+import { addCounts, zeroCounts, type Counts, type MessageRecord } from './counting.ts';
+import { DependencyError } from './errors.ts';
+import type { LogEvent } from './event.ts';
+import type { Checkpoint } from './faults.ts';
+import { deliveryId, dedupKey } from './identity.ts';
+import type { CounterStore, EventStore } from './ports.ts';
 
-/** Points between two calls where a test can make the processor fail (see lib/faults.ts). */
-export type Checkpoint = 'after-put' | 'after-puts' | 'after-outcomes' | 'after-counters';
+/** What the processor needs of a queue message (lib/queue/message.ts decodes the wire format). */
+export interface DeliveredMessage {
+  batch: string;
+  events: LogEvent[];
+}
 
 export interface ProcessOptions {
   putConcurrency?: number;
   /** Events expire this long after they are stored (DynamoDB TTL); undefined or 0 keeps them. */
   retentionSeconds?: number;
+  /** How long the message's batch id can come back (queue + DLQ retention): the record is kept that long. */
+  horizonSeconds: number;
   checkpoint?: (point: Checkpoint) => void | Promise<void>;
   now?: () => Date;
 }
 
-export interface ProcessResult extends MessageCounts {
-  batch: string;
-  events: number;
-  counters: ApplyResult;
+export interface ProcessResult {
+  record: MessageRecord;
+  /** False when an earlier attempt had written the record already. */
+  recordCreated: boolean;
 }
 
 type Outcome = 'unique' | 'duplicate';
@@ -39,10 +49,11 @@ type Outcome = 'unique' | 'duplicate';
 export const PUT_CONCURRENCY = 16;
 
 export const processMessage = async (
-  store: EventStore,
-  message: QueueMessage,
-  options: ProcessOptions = {},
+  stores: { events: EventStore; counters: CounterStore },
+  message: DeliveredMessage,
+  options: ProcessOptions,
 ): Promise<ProcessResult> => {
+  const store = stores.events;
   const checkpoint = options.checkpoint ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const { batch, events } = message;
@@ -55,7 +66,7 @@ export const processMessage = async (
   const seen = new Set<string>();
   const toWrite: number[] = [];
   events.forEach((event, index) => {
-    const key = eventKey(event);
+    const key = dedupKey(event);
     if (seen.has(key)) outcomes[index] = 'duplicate';
     else {
       seen.add(key);
@@ -66,14 +77,14 @@ export const processMessage = async (
   const decideFromStored = (indexes: number[], deliveries: Map<string, string>): number[] => {
     const absent: number[] = [];
     for (const index of indexes) {
-      const stored = deliveries.get(eventKey(events[index]!));
+      const stored = deliveries.get(dedupKey(events[index]!));
       if (stored === undefined) absent.push(index);
       else outcomes[index] = stored === deliveryId(batch, index) ? 'unique' : 'duplicate';
     }
     return absent;
   };
 
-  const toPut = decideFromStored(toWrite, await store.getDeliveries(toWrite.map((index) => eventKey(events[index]!))));
+  const toPut = decideFromStored(toWrite, await store.getDeliveries(toWrite.map((index) => dedupKey(events[index]!))));
   const conflicts: number[] = [];
   const limit = pLimit(options.putConcurrency ?? PUT_CONCURRENCY);
   await Promise.all(
@@ -89,19 +100,29 @@ export const processMessage = async (
   await checkpoint('after-puts');
 
   if (conflicts.length > 0) {
-    const vanished = decideFromStored(conflicts, await store.getDeliveries(conflicts.map((index) => eventKey(events[index]!))));
+    const vanished = decideFromStored(conflicts, await store.getDeliveries(conflicts.map((index) => dedupKey(events[index]!))));
     // An item refused our put but is gone now (expired by TTL): fail so the retry writes it again.
-    if (vanished.length > 0) throw new Error(`event ${eventKey(events[vanished[0]!]!)} vanished between put and read`);
+    if (vanished.length > 0) throw new DependencyError(`event ${dedupKey(events[vanished[0]!]!)} vanished between put and read; retrying`);
   }
   await checkpoint('after-outcomes');
 
-  const counts: MessageCounts = { unique: 0, duplicate: 0, byTopic: {} };
+  const totals = zeroCounts();
+  const topics: Record<string, Counts> = {};
   events.forEach((event, index) => {
-    const outcome = outcomes[index]!;
-    counts[outcome] += 1;
-    (counts.byTopic[event.topic] ??= { unique: 0, duplicate: 0 })[outcome] += 1;
+    const one: Counts = { received: 1, unique: 0, duplicate: 0 };
+    one[outcomes[index]!] = 1;
+    addCounts(totals, one);
+    addCounts((topics[event.topic] ??= zeroCounts()), one);
   });
-  const counters = await store.applyCounts(message.shard, batch, counts, now());
-  await checkpoint('after-counters');
-  return { batch, events: events.length, counters, ...counts };
+  const at = now();
+  const candidate: MessageRecord = {
+    id: batch,
+    at: at.toISOString(),
+    totals,
+    topics,
+    expiresAt: Math.floor(at.getTime() / 1000) + options.horizonSeconds,
+  };
+  const { record, created } = await stores.counters.putRecord(candidate);
+  await checkpoint('after-record');
+  return { record, recordCreated: created };
 };

@@ -1,10 +1,11 @@
 // The SQS message format: one message carries many events and one batch id. Packing many events per
-// message is what makes publish cheap (few SendMessageBatch calls) and lets the processor make one
-// counter write per message instead of one per event.
-import { monotonicFactory } from 'ulid';
+// message is what makes publish cheap (few SendMessageBatch calls) and lets the processor write one
+// message record per message instead of counting per event.
 import { z } from 'zod';
 import type { LogEvent } from '../core/event.ts';
-import { toQueueJson } from '../core/json.ts';
+import type { DeliveredMessage } from '../core/processor.ts';
+import type { AcceptedEvent } from '../core/publish-request.ts';
+import { nextBatchId, ULID_PATTERN } from './batch-id.ts';
 
 export const MESSAGE_VERSION = 1;
 
@@ -14,12 +15,16 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
 export const MAX_BATCH_ENTRIES = 10;
 export const MAX_BATCH_BYTES = 1024 * 1024;
 
-export interface QueueMessage {
+/**
+ * Distinct topics in one message at most. A message's record keeps per-topic counts and its fold
+ * updates one counter per topic, so this bounds the record's size and the fold's work.
+ */
+export const MAX_TOPICS_PER_MESSAGE = 100;
+
+export interface QueueMessage extends DeliveredMessage {
   v: typeof MESSAGE_VERSION;
   /** ULID: unique and time-ordered; its time bounds how long the message can come back. */
   batch: string;
-  /** The counter shard this message's totals go to; fixed at publish so redeliveries hit the same guard. */
-  shard: number;
   events: LogEvent[];
 }
 
@@ -30,40 +35,41 @@ export interface PackedMessage {
   eventCount: number;
 }
 
-const nextBatchId = monotonicFactory();
+const envelope = (batch: string, parts: string[]): string => `{"v":${MESSAGE_VERSION},"batch":"${batch}","events":[${parts.join(',')}]}`;
+/** Envelope: version, 26-character ULID, brackets. */
+const ENVELOPE_BYTES = Buffer.byteLength(envelope('0'.repeat(26), []));
 
-const utf8Bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
-
-/** Packs events, in order, into as few messages as the message size limit allows. */
+/** Packs events, in order, into as few messages as the size and topic limits allow. */
 export const packMessages = (
-  events: LogEvent[],
-  options: { shards: number; maxMessageBytes?: number; random?: () => number },
+  events: AcceptedEvent[],
+  options: { maxMessageBytes?: number; maxTopics?: number } = {},
 ): PackedMessage[] => {
   const maxBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-  const random = options.random ?? Math.random;
+  const maxTopics = options.maxTopics ?? MAX_TOPICS_PER_MESSAGE;
   const messages: PackedMessage[] = [];
   let parts: string[] = [];
   let partBytes = 0;
+  let topics = new Set<string>();
 
   const flush = (): void => {
     if (parts.length === 0) return;
     const batch = nextBatchId();
-    const shard = Math.floor(random() * options.shards);
-    const body = `{"v":${MESSAGE_VERSION},"batch":"${batch}","shard":${shard},"events":[${parts.join(',')}]}`;
-    messages.push({ batch, body, bytes: utf8Bytes(body), eventCount: parts.length });
+    const body = envelope(batch, parts);
+    messages.push({ batch, body, bytes: ENVELOPE_BYTES + partBytes - 1, eventCount: parts.length });
     parts = [];
     partBytes = 0;
+    topics = new Set();
   };
-  // Envelope: version, 26-char ULID, shard number, brackets.
-  const envelopeBytes = utf8Bytes(`{"v":${MESSAGE_VERSION},"batch":"${'0'.repeat(26)}","shard":${options.shards},"events":[]}`);
 
-  for (const event of events) {
-    const json = toQueueJson(event);
-    const bytes = utf8Bytes(json) + 1; // comma
-    if (envelopeBytes + bytes > maxBytes) throw new Error(`an event of ${bytes} bytes cannot fit one message`);
-    if (envelopeBytes + partBytes + bytes > maxBytes) flush();
+  for (const { event, json, bytes: eventBytes } of events) {
+    const bytes = eventBytes + 1; // comma
+    // Validation caps an event far below this; reaching it is a bug, not bad input.
+    if (ENVELOPE_BYTES + bytes > maxBytes) throw new RangeError(`an event of ${bytes} bytes cannot fit one message`);
+    const newTopic = !topics.has(event.topic);
+    if (ENVELOPE_BYTES + partBytes + bytes > maxBytes || (newTopic && topics.size >= maxTopics)) flush();
     parts.push(json);
     partBytes += bytes;
+    topics.add(event.topic);
   }
   flush();
   return messages;
@@ -87,14 +93,13 @@ export const groupIntoBatches = (messages: PackedMessage[]): PackedMessage[][] =
   return batches;
 };
 
-const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-
 // The publisher validated every event; this only guards against foreign or corrupted messages, which
 // then fail and end in the DLQ instead of being half-applied.
 const messageSchema = z.object({
   v: z.literal(MESSAGE_VERSION),
   batch: z.string().regex(ULID_PATTERN),
-  shard: z.number().int().min(0),
+  // Messages of the first version name a counter shard; it is no longer used.
+  shard: z.number().int().min(0).optional(),
   events: z
     .array(
       z.looseObject({
@@ -111,3 +116,16 @@ const messageSchema = z.object({
 });
 
 export const parseMessage = (body: string): QueueMessage => messageSchema.parse(JSON.parse(body)) as QueueMessage;
+
+/** The batch id of a message body, if it has one (for tools that move messages without processing them). */
+export const batchIdOf = (body: string): string | undefined => {
+  try {
+    const batch = (JSON.parse(body) as { batch?: unknown }).batch;
+    return typeof batch === 'string' && ULID_PATTERN.test(batch) ? batch : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A message body to send again unchanged (redrive): same batch id, so the same record. */
+export const resendable = (body: string): PackedMessage => ({ batch: batchIdOf(body) ?? '', body, bytes: Buffer.byteLength(body), eventCount: 0 });

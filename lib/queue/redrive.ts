@@ -1,26 +1,17 @@
 // Moves dead-lettered messages back to the main queue. A message keeps its body, and so its batch
-// id: if its totals were applied before it was dead-lettered, the counter guard still recognizes it.
+// id: if it was processed before it was dead-lettered, its message record still says so.
 // Each message is deleted from the DLQ only after the main queue accepted its copy, so a crash in
 // between duplicates a message (harmless here) and never loses one.
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { decodeTime } from 'ulid';
-import { groupIntoBatches } from './message.ts';
+import { isBeyondHorizon } from './batch-id.ts';
+import { groupIntoBatches, resendable } from './message.ts';
 import { queueUrl, sendBatch } from './sqs.ts';
 
 export interface RedriveResult {
   moved: number;
-  /** Messages older than the dedup horizon: their applied batch id may have been pruned. */
+  /** Messages older than the dedup horizon: their message record may have expired. */
   beyondHorizon: number;
 }
-
-const batchIdOf = (body: string): string | undefined => {
-  try {
-    const batch = (JSON.parse(body) as { batch?: unknown }).batch;
-    return typeof batch === 'string' ? batch : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 export const redriveDeadLetters = async (
   sqs: SQSClient,
@@ -41,12 +32,7 @@ export const redriveDeadLetters = async (
       new ReceiveMessageCommand({ QueueUrl: fromUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
     );
     if (Messages.length === 0) break;
-    const packed = Messages.map((message) => ({
-      batch: batchIdOf(message.Body ?? '') ?? '',
-      body: message.Body ?? '',
-      bytes: Buffer.byteLength(message.Body ?? ''),
-      eventCount: 0,
-    }));
+    const packed = Messages.map((message) => resendable(message.Body ?? ''));
     for (const group of groupIntoBatches(packed)) await sendBatch(sqs, toUrl, group);
     await sqs.send(
       new DeleteMessageBatchCommand({
@@ -55,7 +41,7 @@ export const redriveDeadLetters = async (
       }),
     );
     for (const { batch } of packed) {
-      if (batch && now() - decodeTime(batch) > options.horizonSeconds * 1000) result.beyondHorizon += 1;
+      if (isBeyondHorizon(batch, options.horizonSeconds, now())) result.beyondHorizon += 1;
     }
     result.moved += Messages.length;
     options.onProgress?.(result.moved);

@@ -27,6 +27,16 @@ export const queueUrl = (sqs: SQSClient, name: string): Promise<string> => {
 
 const ENTRY_RETRIES = 4;
 
+/** Some messages of a SendMessageBatch were never accepted; `accepted` are in the queue. */
+export class PartialSendError extends DependencyError {
+  constructor(
+    message: string,
+    readonly accepted: PackedMessage[],
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Sends one SendMessageBatch worth of messages. Entries SQS refuses are retried with backoff; returns
  * the messages that were accepted, and throws with the accepted ones attached if some never were.
@@ -51,9 +61,7 @@ export const sendBatch = async (sqs: SQSClient, url: string, messages: PackedMes
     pending = failed.map((entry) => pending[Number(entry.Id)]!);
   }
   if (accepted.length < messages.length) {
-    throw Object.assign(new DependencyError(`SQS refused ${messages.length - accepted.length} message(s): ${lastFailure}`), {
-      accepted,
-    });
+    throw new PartialSendError(`SQS refused ${messages.length - accepted.length} message(s): ${lastFailure}`, accepted);
   }
   return accepted;
 };

@@ -1,38 +1,45 @@
-// Item keys. Event keys are `topic#event_id`: topics cannot contain `#` (see event.ts), so the first `#`
-// splits the key unambiguously and two different (topic, event_id) pairs never share a key. Every
-// other item's key starts with `#`, which no topic can, so it can never equal an event key.
+// Item keys. Event items are keyed by the dedup key `topic#event_id` (core/identity.ts). Every other
+// item's key starts with `#`, which no topic can, so it can never equal an event key.
+import { stableHash, type CounterTarget } from '../core/counting.ts';
 import type { LogEvent } from '../core/event.ts';
+import { dedupKey } from '../core/identity.ts';
+import { RECENT_SHARDS, VOLUME_SHARDS } from './schema.ts';
 
-export const eventKey = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => `${event.topic}#${event.event_id}`;
+export const eventPk = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => dedupKey(event);
 
-export const counterShardKey = (shard: number): string => `#counter#${shard}`;
+export const recordPk = (id: string): string => `#record#${id}`;
 
-export const receivedShardKey = (shard: number): string => `#received#${shard}`;
+export const counterPk = (target: CounterTarget): string => {
+  switch (target.kind) {
+    case 'total':
+      return `#total#${target.shard}`;
+    case 'topic':
+      return `#topic#${target.topic}`;
+    case 'minute':
+      return `#minute#${target.minute}`;
+  }
+};
+
+/** Items of the first version's counters (before message records); read once to migrate them. */
+export const legacyCounterPk = (shard: number): string => `#counter#${shard}`;
+export const legacyReceivedPk = (shard: number): string => `#received#${shard}`;
+export const LEGACY_MAX_SHARDS = 64;
 
 /** Sort key of the by-topic index: fixed-width UTC time, then event_id, so the order is total and stable. */
 export const timeSortKey = (event: Pick<LogEvent, 'timestamp_sortable' | 'event_id'>): string =>
   `${event.timestamp_sortable}#${event.event_id}`;
 
-/** Identifies the delivery that wrote an event item: the message's batch id and the event's index in it. */
-export const deliveryId = (batch: string, index: number): string => `${batch}:${index}`;
-
-/** Partitions of the `recent` index; spreading events over several keeps any one from getting hot. */
-export const RECENT_SHARDS = 8;
-
-/** FNV-1a: a small, stable string hash, so an event always lands in the same `recent` partition. */
-const fnv1a = (value: string): number => {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < value.length; i += 1) {
-    hash ^= value.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-};
-
-export const recentShardKey = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => `r#${fnv1a(eventKey(event)) % RECENT_SHARDS}`;
+export const recentShardKey = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => `r#${stableHash(dedupKey(event)) % RECENT_SHARDS}`;
 
 export const recentShardKeys = (): string[] => Array.from({ length: RECENT_SHARDS }, (_, shard) => `r#${shard}`);
 
 /** Sort key of the `recent` index: time, then topic, then event_id (a total order across topics). */
 export const recentSortKey = (event: Pick<LogEvent, 'timestamp_sortable' | 'topic' | 'event_id'>): string =>
   `${event.timestamp_sortable}#${event.topic}#${event.event_id}`;
+
+/** The single partition of the `topicNames` index. */
+export const TOPIC_NAMES_PARTITION = 't';
+
+export const volumeShardKey = (topic: string): string => `v#${stableHash(topic) % VOLUME_SHARDS}`;
+
+export const volumeShardKeys = (): string[] => Array.from({ length: VOLUME_SHARDS }, (_, shard) => `v#${shard}`);

@@ -3,6 +3,7 @@
 // and reports rates, latencies and whether the aggregator's counts add up.
 import pLimit from 'p-limit';
 import { generateWorkload, type GeneratedEvent } from './generate.ts';
+import type { Stats } from '../../lib/api/stats.ts';
 
 export interface PublisherOptions {
   url: string;
@@ -20,13 +21,6 @@ export interface PublisherOptions {
   onNote?: (line: string) => void;
 }
 
-interface Stats {
-  received: number;
-  unique_processed: number;
-  duplicate_dropped: number;
-  processed: number;
-  queue: { visible: number; in_flight: number; dlq: number };
-}
 
 export interface PublisherReport {
   url: string;

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EXPIRES, INDEX, PK } from '../../lib/table/schema.ts';
 import { projectRoot } from '../support/processes.ts';
 
 jest.setTimeout(300_000);
@@ -29,11 +30,22 @@ beforeAll(() => {
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-it('defines the table: on-demand, the by-topic index, TTL', () => {
+it('defines the table: on-demand, TTL, and exactly the indexes lib/table/schema.ts queries', () => {
   const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, Resource]];
   expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
-  expect(table.Properties.GlobalSecondaryIndexes.map((index: any) => index.IndexName)).toContain('byTopicTime');
-  expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expires_at', Enabled: true });
+  expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: EXPIRES, Enabled: true });
+  expect(table.Properties.KeySchema).toEqual([{ AttributeName: PK, KeyType: 'HASH' }]);
+  const declared = Object.fromEntries(
+    table.Properties.GlobalSecondaryIndexes.map((index: any) => [
+      index.IndexName,
+      { partitionKey: index.KeySchema[0].AttributeName, sortKey: index.KeySchema[1].AttributeName },
+    ]),
+  );
+  expect(declared).toEqual(Object.fromEntries(Object.values(INDEX).map(({ name, partitionKey, sortKey }) => [name, { partitionKey, sortKey }])));
+  // The counter updates of a fold never write to the topic-name index: keys only, keys never change.
+  expect(table.Properties.GlobalSecondaryIndexes.find((index: any) => index.IndexName === INDEX.topicNames.name).Projection).toEqual({
+    ProjectionType: 'KEYS_ONLY',
+  });
 });
 
 it('defines the queue and the DLQ with a redrive policy', () => {
@@ -63,9 +75,11 @@ it('runs every function on nodejs22.x', () => {
 
 it('grants each function only the actions it needs, on its own resources, never *', () => {
   const expected: Record<string, string[]> = {
-    publish: ['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    publish: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
     process: [
       'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
@@ -74,10 +88,9 @@ it('grants each function only the actions it needs, on its own resources, never 
       'sqs:GetQueueAttributes',
       'sqs:ReceiveMessage',
     ],
-    prune: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-    stats: ['dynamodb:BatchGetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-    metrics: ['dynamodb:BatchGetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-    topics: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    stats: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+    metrics: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+    topics: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     admin: [
       'dynamodb:BatchWriteItem',
       'dynamodb:Query',
@@ -116,13 +129,16 @@ it('routes the HTTP API', () => {
     'GET /health',
     'GET /metrics',
     'GET /stats',
+    'GET /stats/series',
     'GET /topics',
+    'GET /topics/{topic}',
     'POST /admin/redrive',
     'POST /publish',
   ]);
 });
 
-it('schedules pruning of applied batch ids', () => {
-  const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties.ScheduleExpression);
-  expect(rules).toContain('rate(1 hour)');
+it('passes both queue retentions to the functions, from which they derive the dedup horizon', () => {
+  const environment = functionResource('process').Properties.Environment.Variables;
+  expect(Number(environment.QUEUE_RETENTION_SECONDS)).toBe(resources.EventsQueue!.Properties.MessageRetentionPeriod);
+  expect(Number(environment.DLQ_RETENTION_SECONDS)).toBe(resources.EventsDeadLetterQueue!.Properties.MessageRetentionPeriod);
 });

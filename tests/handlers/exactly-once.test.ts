@@ -1,6 +1,7 @@
-// Exactly-once effects under failure: the processor is made to fail at every point between two of
-// its calls (lib/core/faults.ts), messages are redelivered, dead-lettered and redriven, and applied batch
-// ids are pruned; the counts must come out exact every time. Real emulators, no mocks.
+// Exactly-once effects under failure: the processor and the fold are made to fail at every point
+// between two of their calls (lib/core/faults.ts), messages are redelivered (at once and long after
+// their fold), dead-lettered and redriven, and folds run concurrently; the counts must come out exact
+// every time. Real emulators, no mocks.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
 import { handler as eventsHandler } from '../../functions/events.ts';
@@ -8,9 +9,8 @@ import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
 import { handler as statsHandler } from '../../functions/stats.ts';
 import { armFaults, disarmFaults, faultsAllowed } from '../../lib/core/faults.ts';
-import { pruneAppliedBatches } from '../../lib/api/prune.ts';
 import { redriveDeadLetters } from '../../lib/queue/redrive.ts';
-import { getServices } from '../../lib/app/services.ts';
+import { handler as topicsHandler } from '../../functions/topics.ts';
 import {
   callHttp,
   context,
@@ -32,7 +32,12 @@ const queueName = (): string => process.env.QUEUE_NAME!;
 const dlqName = (): string => process.env.DLQ_NAME!;
 const publish = (body: unknown) => callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify(body) }));
 const stats = async () => (await callHttp(statsHandler, httpEvent('GET', '/stats'))).body;
-const topicCounts = async (topic: string) => (await stats()).topics[topic] ?? { unique: 0, duplicate: 0 };
+const topicCounts = async (topic: string) => {
+  const answer = await callHttp(topicsHandler, httpEvent('GET', `/topics/${topic}`, { pathParameters: { topic } }));
+  if (answer.status === 404) return { received: 0, unique: 0, duplicate: 0 };
+  const { received, unique, duplicate } = answer.body;
+  return { received, unique, duplicate };
+};
 const storedIds = async (topic: string): Promise<string[]> =>
   (await callHttp(eventsHandler, httpEvent('GET', '/events', { query: { topic, limit: '1000' } }))).body.events.map(
     (event: { event_id: string }) => event.event_id,
@@ -63,7 +68,7 @@ describe('fault injection', () => {
   });
 
   it('rejects a plan it does not understand', () => {
-    expect(() => armFaults('before-coffee')).toThrow(/checkpoint of after-put, after-puts, after-outcomes, after-counters/);
+    expect(() => armFaults('before-coffee')).toThrow(/checkpoint of after-put, after-puts, after-outcomes, after-record, fold-after-read/);
   });
 });
 
@@ -72,9 +77,17 @@ describe('a processor that dies between any two calls still ends with exact coun
     ['after the first put', 'after-put@1'],
     ['after some puts', 'after-put@3'],
     ['after all puts, before reading conflicts', 'after-puts'],
-    ['after deciding outcomes, before the counter update', 'after-outcomes'],
-    ['after the counter update, before returning', 'after-counters'],
-    ['at every point in turn', 'after-put@2,after-puts@1,after-outcomes@1,after-counters@1'],
+    ['after deciding outcomes, before the message record', 'after-outcomes'],
+    ['after the message record, before the fold', 'after-record'],
+    ['in the fold, after reading the counters', 'fold-after-read'],
+    ['in the fold, after confirming the records pending', 'fold-after-confirm'],
+    ['in the fold, after the first counter update', 'fold-after-apply@1'],
+    ['in the fold, after two counter updates', 'fold-after-apply@2'],
+    ['in the fold, after marking the record folded', 'fold-after-mark'],
+    [
+      'at every point in turn',
+      'after-put@2,after-puts@1,after-outcomes@1,after-record@1,fold-after-read@1,fold-after-confirm@1,fold-after-apply@3,fold-after-mark@1',
+    ],
   ])('%s (%s)', async (_name, plan) => {
     const topic = uniqueTopic('fault');
     await publishMixedMessage(topic);
@@ -87,9 +100,10 @@ describe('a processor that dies between any two calls still ends with exact coun
       expect(await invokeProcess(processHandler, [message!])).toEqual(attempt < attempts ? [message!.MessageId] : []);
     }
     await deleteMessages(queueName(), [message!]);
-    expect(await topicCounts(topic)).toEqual({ unique: 6, duplicate: 2 });
+    expect(await topicCounts(topic)).toEqual({ received: 8, unique: 6, duplicate: 2 });
     expect((await storedIds(topic)).sort()).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'earlier']);
     const after = await stats();
+    expect(after.received - before.received).toBe(7);
     expect(after.unique_processed - before.unique_processed).toBe(5);
     expect(after.duplicate_dropped - before.duplicate_dropped).toBe(2);
   });
@@ -110,16 +124,21 @@ describe('partial batch failures', () => {
     const retry = await processHandler(sqsEvent(messages.filter((message) => message.MessageId === failedId)), context('process'));
     expect(retry.batchItemFailures).toEqual([]);
     await deleteMessages(queueName(), messages.filter((message) => message.MessageId === failedId));
-    for (const topic of topics) expect(await topicCounts(topic)).toEqual({ unique: 2, duplicate: 1 });
+    for (const topic of topics) expect(await topicCounts(topic)).toEqual({ received: 3, unique: 2, duplicate: 1 });
   });
 });
 
 describe('dead-letter queue and redrive', () => {
-  it('moves a message that keeps failing to the DLQ after 5 receives; redriven, it counts exactly once', async () => {
+  it.each([
+    ['after its record was folded', 'fold-after-mark@1,fold-after-mark@2,fold-after-mark@3,fold-after-mark@4,fold-after-mark@5'],
+    ['after its record was written, never folded', 'after-record@1,after-record@2,after-record@3,after-record@4,after-record@5'],
+    // The first attempt dies after one of its three counter updates (the other two land), the rest after the fold.
+    ['half-way through its fold, then after it', 'fold-after-apply@1,fold-after-mark@1,fold-after-mark@2,fold-after-mark@3,fold-after-mark@4'],
+  ])('moves a message that keeps failing %s to the DLQ after 5 receives; redriven, it counts exactly once', async (_name, plan) => {
     const topic = uniqueTopic('dlq');
     await publishMixedMessage(topic);
-    // Fails after its counters were applied, five times running: the worst case for double counting.
-    armFaults('after-counters@1,after-counters@2,after-counters@3,after-counters@4,after-counters@5');
+    // Fails five times running: after the fold, the worst case for double counting.
+    armFaults(plan);
     for (let receive = 1; receive <= 5; receive += 1) {
       const messages = await receiveAll(queueName(), 10);
       expect(messages).toHaveLength(1);
@@ -136,7 +155,23 @@ describe('dead-letter queue and redrive', () => {
     expect(result).toEqual({ moved: 1, beyondHorizon: 0 });
     expect(await queueCount(dlqName())).toBe(0);
     await deliverQueue(processHandler, queueName());
-    expect(await topicCounts(topic)).toEqual({ unique: 6, duplicate: 2 });
+    expect(await topicCounts(topic)).toEqual({ received: 8, unique: 6, duplicate: 2 });
+  });
+
+  it('adds nothing for a stale redelivery long after the message was folded', async () => {
+    const topic = uniqueTopic('stale');
+    await publishMixedMessage(topic);
+    const [message] = await receiveAll(queueName(), 1);
+    expect(await invokeProcess(processHandler, [message!])).toEqual([]);
+    await deleteMessages(queueName(), [message!]);
+    const before = await stats();
+    // SQS hands back the same body days later (a redrive, a rare redelivery after a delete): it finds
+    // its message record, folded, and counts nothing. Its events are recognized by their delivery ids.
+    await sqs.send(new SendMessageCommand({ QueueUrl: await queueUrlOf(queueName()), MessageBody: message!.Body! }));
+    await deliverQueue(processHandler, queueName());
+    const after = await stats();
+    expect([after.received, after.unique_processed, after.duplicate_dropped]).toEqual([before.received, before.unique_processed, before.duplicate_dropped]);
+    expect(await topicCounts(topic)).toEqual({ received: 8, unique: 6, duplicate: 2 });
   });
 
   it('dead-letters a message that is not ours instead of blocking the queue', async () => {
@@ -156,33 +191,10 @@ describe('dead-letter queue and redrive', () => {
   it('warns about redriven messages older than the dedup horizon', async () => {
     const old = ulid(Date.now() - 10 * 86_400_000);
     await sqs.send(
-      new SendMessageCommand({ QueueUrl: await queueUrlOf(dlqName()), MessageBody: JSON.stringify({ v: 1, batch: old, shard: 0, events: [] }) }),
+      new SendMessageCommand({ QueueUrl: await queueUrlOf(dlqName()), MessageBody: JSON.stringify({ v: 1, batch: old, events: [] }) }),
     );
     const result = await redriveDeadLetters(sqs, { from: dlqName(), to: queueName(), horizonSeconds: 86_400 });
     expect(result).toEqual({ moved: 1, beyondHorizon: 1 });
     await deleteMessages(queueName(), await receiveAll(queueName(), 10));
-  });
-});
-
-describe('pruning applied batch ids', () => {
-  it('forgets ids older than the horizon, keeps recent ones, and leaves counts unchanged', async () => {
-    const { store } = getServices();
-    const shard = 7;
-    const now = Date.now();
-    const oldBatch = ulid(now - 3 * 3_600_000);
-    const recentBatch = ulid(now - 60_000);
-    const counts = { unique: 1, duplicate: 0, byTopic: { [uniqueTopic('prune')]: { unique: 1, duplicate: 0 } } };
-    expect(await store.applyCounts(shard, oldBatch, counts, new Date())).toBe('applied');
-    expect(await store.applyCounts(shard, recentBatch, counts, new Date())).toBe('applied');
-    const before = await stats();
-
-    const result = await pruneAppliedBatches(store, { shards: 8, horizonSeconds: 3600, now: new Date(now) });
-    expect(result.pruned).toBeGreaterThanOrEqual(1);
-    const applied = await store.appliedBatches(shard);
-    expect(applied).not.toContain(oldBatch);
-    expect(applied).toContain(recentBatch);
-    expect((await stats()).unique_processed).toBe(before.unique_processed);
-    // A redelivery of the recent batch is still recognized.
-    expect(await store.applyCounts(shard, recentBatch, counts, new Date())).toBe('already-applied');
   });
 });

@@ -8,12 +8,14 @@ import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
 import { handler as statsHandler } from '../../functions/stats.ts';
 import { handler as topicsHandler } from '../../functions/topics.ts';
-import { DynamoEventStore } from '../../lib/table/dynamo-store.ts';
-import { normalizeTimestamp, validatePublishRequest } from '../../lib/core/event.ts';
+import { DynamoCounterStore } from '../../lib/table/counters-repo.ts';
+import { validatePublishRequest } from '../../lib/core/publish-request.ts';
+import { normalizeTimestamp } from '../../lib/core/time.ts';
 import { packMessages, parseMessage } from '../../lib/queue/message.ts';
 import { processMessage } from '../../lib/core/processor.ts';
 import { getServices } from '../../lib/app/services.ts';
 import { readStats } from '../../lib/api/stats.ts';
+import { VOLUME_SHARDS } from '../../lib/table/schema.ts';
 import { context, callHttp, deliverQueue, httpEvent, makeEvent, uniqueTopic } from '../support/lambda.ts';
 
 const publish = (body: unknown) => callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify(body) }));
@@ -130,24 +132,38 @@ describe('GET /events across topics', () => {
 });
 
 describe('GET /topics', () => {
-  it('lists each topic with its counts and first and last event time', async () => {
-    const answer = await callHttp(topicsHandler, httpEvent('GET', '/topics'));
-    expect(answer.status).toBe(200);
-    const mine = answer.body.topics.filter((entry: { topic: string }) => topics.includes(entry.topic));
-    expect(mine).toEqual(
-      topics.map((topic) => ({
-        topic,
-        unique: 100,
-        duplicate: 0,
-        first_event_at: '2031-05-01T12:00:00.000Z',
-        last_event_at: '2031-05-02T12:00:04.000Z',
-      })),
-    );
+  it('answers one topic with its counts and first and last event time', async () => {
+    for (const topic of topics) {
+      const answer = await callHttp(topicsHandler, httpEvent('GET', `/topics/${topic}`, { pathParameters: { topic } }));
+      expect(answer).toEqual({
+        status: 200,
+        body: { topic, received: 100, unique: 100, duplicate: 0, first_event_at: '2031-05-01T12:00:00.000Z', last_event_at: '2031-05-02T12:00:04.000Z' },
+      });
+    }
+    const unknown = await callHttp(topicsHandler, httpEvent('GET', '/topics/never-seen', { pathParameters: { topic: 'never-seen' } }));
+    expect(unknown.status).toBe(404);
+    const bad = await callHttp(topicsHandler, httpEvent('GET', '/topics/a#b', { pathParameters: { topic: 'a#b' } }));
+    expect(bad.status).toBe(400);
+  });
+
+  it('pages through topics by name with a cursor', async () => {
+    const list = (query: Record<string, string>) => callHttp(topicsHandler, httpEvent('GET', '/topics', { query }));
+    const first = await list({ limit: '2' });
+    expect(first.status).toBe(200);
+    expect(first.body.topics).toHaveLength(2);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await list({ limit: '2', cursor: first.body.next_cursor });
+    const names = [...first.body.topics, ...second.body.topics].map((entry: { topic: string }) => entry.topic);
+    expect(names).toEqual([...names].sort());
+    expect(new Set(names).size).toBe(4);
+    expect((await list({ limit: '0' })).status).toBe(400);
+    expect((await list({ cursor: 'forged' })).status).toBe(400);
+    expect((await list({ cursor: Buffer.from('{"pk":"x"}').toString('base64url') })).status).toBe(400);
   });
 });
 
 describe('GET /stats', () => {
-  it('reads only the counter items (a couple of BatchGetItem calls, never a scan or a query)', async () => {
+  it('reads the total shards and the top of the volume index: a cost that does not grow with topics', async () => {
     const commands: string[] = [];
     const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     client.middlewareStack.add(
@@ -158,10 +174,23 @@ describe('GET /stats', () => {
       { step: 'initialize' },
     );
     const services = getServices();
-    const stats = await readStats({ ...services, store: new DynamoEventStore(client, services.config.TABLE_NAME) });
+    const stats = await readStats({ ...services, counters: new DynamoCounterStore(client, services.config.TABLE_NAME) });
     expect(stats.unique_processed).toBeGreaterThanOrEqual(300);
-    expect(new Set(commands)).toEqual(new Set(['BatchGetItemCommand']));
-    expect(commands.length).toBeLessThanOrEqual(2);
+    expect(commands.filter((name) => name === 'BatchGetItemCommand')).toHaveLength(1);
+    expect(commands.filter((name) => name === 'QueryCommand')).toHaveLength(VOLUME_SHARDS);
+    expect(commands).toHaveLength(1 + VOLUME_SHARDS);
+  });
+
+  it('lists the top topics by volume, most first, with their exact counts', async () => {
+    const stats = (await callHttp(statsHandler, httpEvent('GET', '/stats'))).body;
+    expect(stats.top_topics.length).toBeLessThanOrEqual(getServices().config.STATS_TOP_TOPICS);
+    const received = stats.top_topics.map((entry: { received: number }) => entry.received);
+    expect(received).toEqual([...received].sort((a: number, b: number) => b - a));
+    for (const entry of stats.top_topics) {
+      const one = (await callHttp(topicsHandler, httpEvent('GET', `/topics/${entry.topic}`, { pathParameters: { topic: entry.topic } }))).body;
+      expect({ topic: one.topic, received: one.received, unique: one.unique, duplicate: one.duplicate }).toEqual(entry);
+    }
+    expect(stats.received).toBe(stats.unique_processed + stats.duplicate_dropped);
   });
 });
 
@@ -178,20 +207,29 @@ describe('GET /metrics', () => {
     expect(family('log_aggregator_events_duplicate_total').metrics[0]!.value).toBe(String(stats.duplicate_dropped));
     expect(family('log_aggregator_events_received_total').metrics[0]!.value).toBe(String(stats.received));
     expect(family('log_aggregator_queue_messages').type).toBe('GAUGE');
-    const topicUnique = family('log_aggregator_topic_events_unique_total').metrics.find((m) => m.labels?.topic === topics[0]);
-    expect(topicUnique?.value).toBe('100');
+    // Per-topic series only for the top topics (bounded label cardinality), equal to /stats' numbers.
+    const top = (await readStats(getServices(), { topTopics: getServices().config.METRICS_TOP_TOPICS })).top_topics;
+    const perTopic = family('log_aggregator_topic_events_received_total').metrics;
+    expect(perTopic.length).toBeLessThanOrEqual(getServices().config.METRICS_TOP_TOPICS);
+    expect(Object.fromEntries(perTopic.map((m) => [m.labels!.topic, Number(m.value)]))).toEqual(Object.fromEntries(top.map((t) => [t.topic, t.received])));
+    const uniqueByTopic = family('log_aggregator_topic_events_unique_total').metrics;
+    expect(Object.fromEntries(uniqueByTopic.map((m) => [m.labels!.topic, Number(m.value)]))).toEqual(Object.fromEntries(top.map((t) => [t.topic, t.unique])));
   });
 });
 
 describe('retention', () => {
   it('leaves expired events out of every read', async () => {
     const topic = uniqueTopic('retention');
-    const [message] = packMessages(validatePublishRequest([makeEvent(topic, 'short-lived'), makeEvent(topic, 'kept')]), { shards: 1 });
-    const { store } = getServices();
+    const [message] = packMessages(validatePublishRequest([makeEvent(topic, 'short-lived'), makeEvent(topic, 'kept')]));
+    const { store, counters } = getServices();
     const parsed = parseMessage(message!.body);
     // One event with a 1-second retention, the other without.
-    await processMessage(store, { ...parsed, events: [parsed.events[0]!] }, { retentionSeconds: 1 });
-    await processMessage(store, { ...parsed, batch: parsed.batch.replace(/.$/, (c) => (c === 'Z' ? 'Y' : 'Z')), events: [parsed.events[1]!] });
+    await processMessage({ events: store, counters }, { ...parsed, events: [parsed.events[0]!] }, { retentionSeconds: 1, horizonSeconds: 60 });
+    await processMessage(
+      { events: store, counters },
+      { ...parsed, batch: parsed.batch.replace(/.$/, (c) => (c === 'Z' ? 'Y' : 'Z')), events: [parsed.events[1]!] },
+      { horizonSeconds: 60 },
+    );
     expect((await events({ topic })).body.events.map((e: { event_id: string }) => e.event_id).sort()).toEqual(['kept', 'short-lived']);
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     expect((await events({ topic })).body.events.map((e: { event_id: string }) => e.event_id)).toEqual(['kept']);

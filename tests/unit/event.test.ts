@@ -1,4 +1,6 @@
-import { LIMITS, normalizeTimestamp, validatePublishRequest } from '../../lib/core/event.ts';
+import { LIMITS } from '../../lib/core/event.ts';
+import { validatePublishRequest } from '../../lib/core/publish-request.ts';
+import { normalizeTimestamp } from '../../lib/core/time.ts';
 import { TooLargeError, ValidationError } from '../../lib/core/errors.ts';
 
 const valid = { topic: 'orders', event_id: 'o-1', timestamp: '2026-11-22T10:00:00Z', source: 'shop', payload: { a: 1 } };
@@ -56,12 +58,12 @@ describe('publish request validation', () => {
   it('accepts one event, {"events": [...]} and a bare array', () => {
     expect(validatePublishRequest(valid)).toHaveLength(1);
     expect(validatePublishRequest({ events: [valid, { ...valid, event_id: 'o-2' }] })).toHaveLength(2);
-    expect(validatePublishRequest([valid])[0]).toMatchObject({ topic: 'orders', timestamp: '2026-11-22T10:00:00Z' });
+    expect(validatePublishRequest([valid])[0]!.event).toMatchObject({ topic: 'orders', timestamp: '2026-11-22T10:00:00Z' });
   });
 
   it('keeps the payload exactly as sent', () => {
     const payload = { n: 1.5, big: 12345678901234, s: 'ü 😀', list: [null, true, { deep: [] }], empty: {} };
-    expect(validatePublishRequest({ ...valid, payload })[0]!.payload).toEqual(payload);
+    expect(validatePublishRequest({ ...valid, payload })[0]!.event.payload).toEqual(payload);
   });
 
   it('names the index and field of every problem', () => {

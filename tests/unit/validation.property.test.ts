@@ -2,7 +2,7 @@
 // own errors only, and everything it accepts travels through the queue format unchanged.
 import fc from 'fast-check';
 import { TooLargeError, ValidationError } from '../../lib/core/errors.ts';
-import { validatePublishRequest } from '../../lib/core/event.ts';
+import { validatePublishRequest } from '../../lib/core/publish-request.ts';
 import { InexactNumber, parseJsonExact, toQueueJson } from '../../lib/core/json.ts';
 import { packMessages, parseMessage } from '../../lib/queue/message.ts';
 
@@ -42,7 +42,7 @@ it('accepts well-formed events and carries their payloads through the queue form
       const body = parseJsonExact(JSON.stringify({ events }));
       const accepted = validatePublishRequest(body);
       const expected = (JSON.parse(JSON.stringify(events)) as typeof events).map((event) => event.payload);
-      const messages = packMessages(accepted, { shards: 4 });
+      const messages = packMessages(accepted);
       for (const message of messages) expect(message.body).not.toMatch(SQS_FORBIDDEN);
       const carried = messages.flatMap((message) => parseMessage(message.body).events.map((event) => event.payload));
       expect(carried).toEqual(expected);

@@ -1,0 +1,40 @@
+// Processing a batch of queue messages: each message is stored and recorded on its own (a failure is
+// that message's alone), then the records of the batch are folded into the counters together, so a
+// batch costs one counter update per counter it touches, not one per message.
+import type { MessageRecord } from '../core/counting.ts';
+import type { Checkpoint } from '../core/faults.ts';
+import { foldRecords, type FoldResult } from '../core/fold.ts';
+import { processMessage, type ProcessResult } from '../core/processor.ts';
+import { carryOverLegacyCounts } from '../core/upgrade.ts';
+import { parseMessage } from '../queue/message.ts';
+import type { Services } from '../app/services.ts';
+
+type Hook = ((point: Checkpoint) => void | Promise<void>) | undefined;
+
+export const processQueueMessage = (services: Pick<Services, 'store' | 'counters' | 'config'>, body: string, checkpoint: Hook): Promise<ProcessResult> =>
+  processMessage({ events: services.store, counters: services.counters }, parseMessage(body), {
+    retentionSeconds: services.config.RETENTION_DAYS * 86_400,
+    horizonSeconds: services.config.DEDUP_HORIZON_SECONDS,
+    ...(checkpoint ? { checkpoint } : {}),
+  });
+
+export const foldProcessed = (services: Pick<Services, 'counters' | 'config'>, records: MessageRecord[], checkpoint: Hook): Promise<FoldResult> =>
+  foldRecords(services.counters, records, {
+    // The per-minute history is kept as long as events are (forever when RETENTION_DAYS is 0).
+    ...(services.config.RETENTION_DAYS > 0 ? { historySeconds: services.config.RETENTION_DAYS * 86_400 } : {}),
+    ...(checkpoint ? { checkpoint } : {}),
+  });
+
+let upgraded: Promise<unknown> | undefined;
+
+/**
+ * Once per process, before its first batch: carry a table's counts from the first version over (a
+ * BatchGetItem that finds nothing on a table that never ran it). A failure is tried again next batch.
+ */
+export const upgradeOnce = (services: Pick<Services, 'counters'>): Promise<unknown> => {
+  upgraded ??= carryOverLegacyCounts(services.counters).catch((error: unknown) => {
+    upgraded = undefined;
+    throw error;
+  });
+  return upgraded;
+};
