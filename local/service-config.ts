@@ -34,14 +34,32 @@ export interface ServiceConfig {
 export const functionName = (config: ServiceConfig, fn: string): string =>
   `${config.service}-${config.stage}-${fn}`;
 
-/** The SQS event of the one function that consumes a queue, as declared in serverless.yml. */
-export const sqsEventSource = (config: ServiceConfig): { functionKey: string; settings: SqsEventSettings } => {
+/**
+ * The SQS event of the one function that consumes a queue, as declared in serverless.yml, and the
+ * name of that queue (its `arn` is `!GetAtt <Queue>.Arn` of a queue in `resources`).
+ */
+export const sqsEventSource = (config: ServiceConfig): { functionKey: string; settings: SqsEventSettings; queueName: string } => {
   for (const [functionKey, fn] of Object.entries(config.functions)) {
     const sqs = fn.events?.find((event) => 'sqs' in event)?.sqs as SqsEventSettings | undefined;
-    if (sqs) return { functionKey, settings: sqs };
+    if (!sqs) continue;
+    const logicalId = (sqs.arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
+    const queueName = logicalId ? config.resources[logicalId]?.Properties.QueueName : undefined;
+    if (typeof queueName !== 'string') {
+      throw new Error(`serverless.yml: the sqs event of ${functionKey} must name its queue as !GetAtt <Queue>.Arn of a queue in resources`);
+    }
+    return { functionKey, settings: sqs, queueName };
   }
   throw new Error('serverless.yml declares no function with an sqs event');
 };
+
+/** `METHOD /path` of every httpApi event, for the startup line. */
+export const httpRoutes = (config: ServiceConfig): string[] =>
+  Object.values(config.functions).flatMap((fn) =>
+    (fn.events ?? []).flatMap((event) => {
+      const api = event.httpApi as { method?: string; path?: string } | undefined;
+      return api?.method && api.path ? [`${api.method} ${api.path}`] : [];
+    }),
+  );
 
 const serverlessBin = (): string => path.join(projectRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
 

@@ -8,7 +8,7 @@ import { startLocalCloud, type LocalCloud } from './cloud.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { provisionResources } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
-import { functionName, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
+import { functionName, httpRoutes, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
 import type { StackSettings } from './settings.ts';
 
 export interface StackOptions extends StackSettings {
@@ -175,11 +175,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     const httpUrl = `http://${reachableHost}:${options.httpPort}`;
     await waitForHealth(httpUrl, offline, 120_000);
     stopIdleBundler(offline.pid!);
-    log(`functions     ${httpUrl}  (POST /publish; GET /events, /topics, /stats, /metrics, /health; admin routes; Lambda invoke on :${options.lambdaPort}; log ${offlineLogPath})`);
+    log(`functions     ${httpUrl}  (${httpRoutes(config).join(', ')}; Lambda invoke on :${options.lambdaPort}; log ${offlineLogPath})`);
 
-    const { functionKey, settings } = sqsEventSource(config);
-    const queueName = config.environment.QUEUE_NAME;
-    if (!queueName) throw new Error('serverless.yml provider.environment has no QUEUE_NAME');
+    const { functionKey, settings, queueName } = sqsEventSource(config);
     const eventSource = await startEventSource({
       sqsEndpoint: cloud.endpoint,
       lambdaEndpoint: `http://${reachableHost}:${options.lambdaPort}`,

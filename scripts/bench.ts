@@ -18,8 +18,8 @@ import { DynamoEventStore } from '../lib/table/events-repo.ts';
 import { validatePublishRequest } from '../lib/core/publish-request.ts';
 import { PUT_CONCURRENCY } from '../lib/core/processor.ts';
 import type { Stats } from '../lib/api/stats.ts';
-import { generateWorkload } from './publisher/generate.ts';
-import { runPublisher, type PublisherReport } from './publisher/run.ts';
+import { generateWorkload } from '../client/publisher/generate.ts';
+import { runPublisher, type PublisherReport } from '../client/publisher/run.ts';
 import { freePort } from '../local/ports.ts';
 import { projectRoot } from '../local/service-config.ts';
 

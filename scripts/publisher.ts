@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { runPublisher, type PublisherReport } from './publisher/run.ts';
+import { runPublisher, type PublisherReport } from '../client/publisher/run.ts';
 
 const HELP = `usage: npm run publisher -- [options]
 

@@ -8,8 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { generateWorkload } from '../../scripts/publisher/generate.ts';
-import type { PublisherReport } from '../../scripts/publisher/run.ts';
+import { generateWorkload } from '../../client/publisher/generate.ts';
+import type { PublisherReport } from '../../client/publisher/run.ts';
 import type { Stats } from '../../lib/api/stats.ts';
 import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
