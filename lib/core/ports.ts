@@ -14,9 +14,20 @@ export interface EventFilter {
   fromSortable?: string;
   toSortable?: string;
   source?: string;
+  /** A filter on content the table cannot index (search.ts); applied while reading, within the budget. */
+  match?: (event: StoredEvent) => boolean;
 }
 
-export interface TopicQuery extends EventFilter {
+/**
+ * How much one page may read: it stops at `limit` events, or once it has examined `maxExamined` items
+ * or passed `deadline` (epoch ms), and then answers with fewer events and a cursor to continue.
+ */
+export interface PageBudget {
+  maxExamined: number;
+  deadline: number;
+}
+
+export interface TopicQuery extends EventFilter, PageBudget {
   topic: string;
   limit: number;
   descending: boolean;
@@ -25,7 +36,7 @@ export interface TopicQuery extends EventFilter {
 }
 
 /** Events of all topics, newest or oldest first, merged from the partitions of the `recent` index. */
-export interface RecentQuery extends EventFilter {
+export interface RecentQuery extends EventFilter, PageBudget {
   limit: number;
   descending: boolean;
   /** Where to continue: a `next` token of an earlier page of the same query. */
@@ -36,6 +47,18 @@ export interface EventPage {
   events: StoredEvent[];
   /** Opaque position of the next page; absent on the last one. */
   next?: string;
+  /** Items the page read from the table, matching or not. */
+  examined: number;
+}
+
+/** New events in the order they were stored (not their event time), from a position on. */
+export interface TailQuery extends EventFilter, PageBudget {
+  topic?: string;
+  limit: number;
+  /** A `next` token of an earlier tail page; without it, the newest events. */
+  cursor?: string;
+  /** Only events stored before this instant (ISO): later ones may not be visible everywhere yet. */
+  storedBefore: string;
 }
 
 export interface EventStore {
@@ -47,6 +70,8 @@ export interface EventStore {
   getDeliveries(keys: string[]): Promise<Map<string, string>>;
   queryTopic(query: TopicQuery, now: Date): Promise<EventPage>;
   queryRecent(query: RecentQuery, now: Date): Promise<EventPage>;
+  /** New events by arrival; `next` is always set (where to follow from). */
+  tail(query: TailQuery, now: Date): Promise<EventPage & { next: string }>;
   /** The earliest and latest event time of a topic (two single-item index reads). */
   topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }>;
   /** Deletes up to `max` events of a topic; `more` when some remain. */

@@ -57,7 +57,6 @@ export const processMessage = async (
   const checkpoint = options.checkpoint ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const { batch, events } = message;
-  const storedAt = now().toISOString();
   const expiresAt = options.retentionSeconds ? Math.floor(now().getTime() / 1000) + options.retentionSeconds : undefined;
   const outcomes: Outcome[] = new Array<Outcome>(events.length);
 
@@ -90,7 +89,9 @@ export const processMessage = async (
   await Promise.all(
     toPut.map((index) =>
       limit(async () => {
-        const created = await store.putIfAbsent(events[index]!, deliveryId(batch, index), storedAt, expiresAt);
+        // Stamped just before its own put, not once per message: the live tail orders events by when they
+        // were stored and trusts that an event appears within a short lag of its stamp.
+        const created = await store.putIfAbsent(events[index]!, deliveryId(batch, index), now().toISOString(), expiresAt);
         if (created) outcomes[index] = 'unique';
         else conflicts.push(index);
         await checkpoint('after-put');

@@ -49,3 +49,11 @@ export const topicListToken = {
   encode: (key: Record<string, unknown>): string => encode(key),
   decode: (token: string): Key => decode(token, topicNameKey, 'topic list'),
 };
+
+const tailPosition = z.strictObject({ after: z.string().min(1).max(4096) });
+
+/** The tail's position: the `arrival` sort key of the last event examined (one total order). */
+export const tailToken = {
+  encode: (after: string): string => encode({ after }),
+  decode: (token: string): string => decode(token, tailPosition, 'tail').after,
+};

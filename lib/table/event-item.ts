@@ -1,7 +1,7 @@
 // The event item: how an event is stored, and read back.
 import type { LogEvent } from '../core/event.ts';
 import type { StoredEvent } from '../core/ports.ts';
-import { eventPk, recentShardKey, recentSortKey, timeSortKey } from './keys.ts';
+import { arrivalShardKey, arrivalSortKey, eventPk, recentShardKey, recentSortKey, timeSortKey } from './keys.ts';
 import { EXPIRES } from './schema.ts';
 
 export interface EventItem {
@@ -18,6 +18,9 @@ export interface EventItem {
   /** Partition and sort key of the `recent` index (all topics by time). */
   rsh: string;
   rsk: string;
+  /** Partition and sort key of the `arrival` index (all topics by when they were stored). */
+  ash: string;
+  ask: string;
   /** Epoch seconds after which DynamoDB's TTL deletes the item (only with retention configured). */
   [EXPIRES]?: number;
 }
@@ -28,6 +31,8 @@ export const toEventItem = (event: LogEvent, delivery: string, storedAt: string,
   tsk: timeSortKey(event),
   rsh: recentShardKey(event),
   rsk: recentSortKey(event),
+  ash: arrivalShardKey(event),
+  ask: arrivalSortKey(event, storedAt),
   ...(expiresAt === undefined ? {} : { [EXPIRES]: expiresAt }),
   event_id: event.event_id,
   timestamp: event.timestamp,

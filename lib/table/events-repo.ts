@@ -2,15 +2,21 @@
 // (`byTopicTime`), and across topics by time (`recent`, merged from its partitions).
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { LogEvent } from '../core/event.ts';
-import type { EventFilter, EventPage, EventStore, RecentQuery, StoredEvent, TopicQuery } from '../core/ports.ts';
+import type { EventFilter, EventPage, EventStore, PageBudget, RecentQuery, StoredEvent, TailQuery, TopicQuery } from '../core/ports.ts';
 import { batchGetAll, batchWriteAll, isConditionFailure } from './batch.ts';
-import { recentPageToken, topicPageToken } from './cursor.ts';
+import { recentPageToken, tailToken, topicPageToken } from './cursor.ts';
 import { fromEventItem, isExpired, notExpiredFilter, toEventItem } from './event-item.ts';
-import { eventPk, recentShardKeys } from './keys.ts';
+import { arrivalShardKeys, eventPk, recentShardKeys } from './keys.ts';
 import { mergeSorted, type MergeSource } from './merge.ts';
 import { INDEX, PK, type IndexDefinition } from './schema.ts';
 
 type Item = Record<string, unknown>;
+
+/** Items per read when a content filter decides what is shown (a page may read several). */
+const SEARCH_PAGE_ITEMS = 200;
+
+/** A read never takes more than what is left of the page's budget, so a page stops exactly at it. */
+const readSize = (budget: PageBudget, examined: number): number => Math.max(1, Math.min(SEARCH_PAGE_ITEMS, budget.maxExamined - examined));
 
 /** Key condition on a time-ordered sort key and the filter for source and expiry. */
 const timeRangeAndFilter = (sortKeyName: string, filter: EventFilter, now: Date) => {
@@ -82,14 +88,27 @@ export class DynamoEventStore implements EventStore {
     query: EventFilter & { limit: number; descending: boolean },
     now: Date,
     start: Item | undefined,
+    range?: { sortKeyBelow?: string; sortKeyFrom?: string },
   ): Promise<QueryCommandOutput> {
-    const { range, filter, names, values } = timeRangeAndFilter(index.sortKey, query, now);
+    const filters = timeRangeAndFilter(index.sortKey, query, now);
+    let { range: keyRange } = filters;
+    const values = { ...filters.values };
+    const names = { ...filters.names };
+    if (range?.sortKeyFrom !== undefined && range.sortKeyBelow !== undefined) {
+      names['#sk'] = index.sortKey;
+      Object.assign(values, { ':from': range.sortKeyFrom, ':to': range.sortKeyBelow });
+      keyRange = ' AND #sk BETWEEN :from AND :to';
+    } else if (range?.sortKeyBelow !== undefined) {
+      names['#sk'] = index.sortKey;
+      values[':to'] = range.sortKeyBelow;
+      keyRange = ' AND #sk < :to';
+    }
     return this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index.name,
-        KeyConditionExpression: `#partition = :partition${range}`,
-        FilterExpression: filter,
+        KeyConditionExpression: `#partition = :partition${keyRange}`,
+        FilterExpression: filters.filter,
         ExpressionAttributeNames: { ...names, '#partition': index.partitionKey },
         ExpressionAttributeValues: { ...values, ':partition': partition },
         ScanIndexForward: !query.descending,
@@ -100,12 +119,31 @@ export class DynamoEventStore implements EventStore {
   }
 
   async queryTopic(query: TopicQuery, now: Date): Promise<EventPage> {
-    const start = query.cursor ? topicPageToken.decode(query.cursor, query.topic) : undefined;
-    const response = await this.queryIndex(INDEX.topicTime, query.topic, query, now, start);
-    return {
-      events: (response.Items ?? []).map(fromEventItem),
-      ...(response.LastEvaluatedKey ? { next: topicPageToken.encode(response.LastEvaluatedKey) } : {}),
-    };
+    const { partitionKey, sortKey } = INDEX.topicTime;
+    const positionOf = (item: Item): Item => ({ [PK]: item[PK], [partitionKey]: item[partitionKey], [sortKey]: item[sortKey] });
+    let start: Item | undefined = query.cursor ? topicPageToken.decode(query.cursor, query.topic) : undefined;
+    const events: StoredEvent[] = [];
+    let examined = 0;
+    for (;;) {
+      // Without a content filter, ask for exactly what is missing, so the last key is where the next
+      // page starts; with one, read in pages and stop at the item that fills this one.
+      const limit = query.match ? readSize(query, examined) : query.limit - events.length;
+      const response = await this.queryIndex(INDEX.topicTime, query.topic, { ...query, limit }, now, start);
+      examined += response.ScannedCount ?? 0;
+      const items = response.Items ?? [];
+      for (const [index, item] of items.entries()) {
+        const event = fromEventItem(item);
+        if (query.match && !query.match(event)) continue;
+        events.push(event);
+        if (events.length === query.limit) {
+          const more = index < items.length - 1 || response.LastEvaluatedKey !== undefined;
+          return { events, examined, ...(more ? { next: topicPageToken.encode(positionOf(item)) } : {}) };
+        }
+      }
+      start = response.LastEvaluatedKey;
+      if (!start) return { events, examined };
+      if (examined >= query.maxExamined || Date.now() >= query.deadline) return { events, examined, next: topicPageToken.encode(start) };
+    }
   }
 
   async queryRecent(query: RecentQuery, now: Date): Promise<EventPage> {
@@ -118,13 +156,18 @@ export class DynamoEventStore implements EventStore {
       done: saved[key] === null,
       resume: saved[key],
     }));
-    const sortKey = INDEX.recent.sortKey;
+    const { partitionKey, sortKey } = INDEX.recent;
+    let examined = 0;
     const items = await mergeSorted<Item>(sources, {
       limit: query.limit,
       before: (a, b) => (query.descending ? String(a[sortKey]) > String(b[sortKey]) : String(a[sortKey]) < String(b[sortKey])),
+      ...(query.match ? { accept: (item: Item) => query.match!(fromEventItem(item)) } : {}),
+      stop: () => examined >= query.maxExamined || Date.now() >= query.deadline,
       fetch: async (source) => {
         const s = source as Source;
-        const response = await this.queryIndex(INDEX.recent, s.key, query, now, s.next);
+        const limit = query.match ? readSize(query, examined) : query.limit;
+        const response = await this.queryIndex(INDEX.recent, s.key, { ...query, limit }, now, s.next);
+        examined += response.ScannedCount ?? 0;
         s.buffer.push(...(response.Items ?? []));
         s.next = response.LastEvaluatedKey;
         s.done = !response.LastEvaluatedKey;
@@ -136,18 +179,74 @@ export class DynamoEventStore implements EventStore {
     const positions: Record<string, Item | null> = {};
     let more = false;
     for (const source of sources) {
-      const resume = source.last ? { [PK]: source.last[PK], [INDEX.recent.partitionKey]: source.last[INDEX.recent.partitionKey], [sortKey]: source.last[sortKey] } : source.resume;
+      const resume = source.last ? { [PK]: source.last[PK], [partitionKey]: source.last[partitionKey], [sortKey]: source.last[sortKey] } : source.resume;
       if (source.buffer.length > 0) {
         if (resume) positions[source.key] = resume;
         more = true;
       } else if (source.done) {
         positions[source.key] = null;
       } else {
-        positions[source.key] = source.next!;
+        positions[source.key] = source.next ?? resume ?? null;
+        if (positions[source.key] === null) delete positions[source.key];
         more = true;
       }
     }
-    return { events: items.map(fromEventItem), ...(more ? { next: recentPageToken.encode(positions) } : {}) };
+    return { events: items.map(fromEventItem), examined, ...(more ? { next: recentPageToken.encode(positions) } : {}) };
+  }
+
+  async tail(query: TailQuery, now: Date): Promise<EventPage & { next: string }> {
+    const { sortKey } = INDEX.arrival;
+    const after = query.cursor ? tailToken.decode(query.cursor) : undefined;
+    const match = (event: StoredEvent): boolean => (query.topic === undefined || event.topic === query.topic) && (!query.match || query.match(event));
+    let examined = 0;
+    if (after === undefined) {
+      // No position yet: the newest events (newest first from every partition, merged), then oldest first.
+      const sources = arrivalShardKeys().map((key) => ({ key, buffer: [] as Item[], done: false, next: undefined as Item | undefined }));
+      let newestSeen: string | undefined;
+      const newest = await mergeSorted<Item>(sources, {
+        limit: query.limit,
+        before: (a, b) => String(a[sortKey]) > String(b[sortKey]),
+        accept: (item) => {
+          newestSeen ??= String(item[sortKey]);
+          return match(fromEventItem(item));
+        },
+        stop: () => examined >= query.maxExamined || Date.now() >= query.deadline,
+        fetch: async (source) => {
+          const s = source as (typeof sources)[number];
+          const response = await this.queryIndex(INDEX.arrival, s.key, { ...query, limit: readSize(query, examined), descending: true }, now, s.next, { sortKeyBelow: query.storedBefore });
+          examined += response.ScannedCount ?? 0;
+          s.buffer.push(...(response.Items ?? []));
+          s.next = response.LastEvaluatedKey;
+          s.done = !response.LastEvaluatedKey;
+        },
+      });
+      // Followers continue after the newest event there was, shown or not; with none, from the cut-off.
+      return { events: newest.reverse().map(fromEventItem), examined, next: tailToken.encode(newestSeen ?? query.storedBefore) };
+    }
+    const sources = arrivalShardKeys().map((key) => ({ key, buffer: [] as Item[], done: false, next: undefined as Item | undefined }));
+    let last = after;
+    const items = await mergeSorted<Item>(sources, {
+      limit: query.limit,
+      before: (a, b) => String(a[sortKey]) < String(b[sortKey]),
+      accept: (item) => {
+        last = String(item[sortKey]);
+        // BETWEEN is inclusive: the event at the position itself was handed out before.
+        return last !== after && match(fromEventItem(item));
+      },
+      stop: () => examined >= query.maxExamined || Date.now() >= query.deadline,
+      fetch: async (source) => {
+        const s = source as (typeof sources)[number];
+        const response = await this.queryIndex(INDEX.arrival, s.key, { ...query, limit: readSize(query, examined), descending: false }, now, s.next, {
+          sortKeyFrom: after,
+          sortKeyBelow: query.storedBefore,
+        });
+        examined += response.ScannedCount ?? 0;
+        s.buffer.push(...(response.Items ?? []));
+        s.next = response.LastEvaluatedKey;
+        s.done = !response.LastEvaluatedKey;
+      },
+    });
+    return { events: items.map(fromEventItem), examined, next: tailToken.encode(last) };
   }
 
   async topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }> {
@@ -155,7 +254,7 @@ export class DynamoEventStore implements EventStore {
     const edge = async (descending: boolean): Promise<string | undefined> => {
       let cursor: string | undefined;
       do {
-        const page = await this.queryTopic({ topic, limit: 10, descending, ...(cursor ? { cursor } : {}) }, now);
+        const page = await this.queryTopic({ topic, limit: 10, descending, maxExamined: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY, ...(cursor ? { cursor } : {}) }, now);
         if (page.events[0]) return page.events[0].timestamp;
         cursor = page.next;
       } while (cursor);

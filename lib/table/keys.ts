@@ -3,7 +3,7 @@
 import { stableHash, type CounterTarget } from '../core/counting.ts';
 import type { LogEvent } from '../core/event.ts';
 import { dedupKey } from '../core/identity.ts';
-import { RECENT_SHARDS, VOLUME_SHARDS } from './schema.ts';
+import { ARRIVAL_SHARDS, RECENT_SHARDS, VOLUME_SHARDS } from './schema.ts';
 
 export const eventPk = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => dedupKey(event);
 
@@ -43,3 +43,10 @@ export const TOPIC_NAMES_PARTITION = 't';
 export const volumeShardKey = (topic: string): string => `v#${stableHash(topic) % VOLUME_SHARDS}`;
 
 export const volumeShardKeys = (): string[] => Array.from({ length: VOLUME_SHARDS }, (_, shard) => `v#${shard}`);
+
+export const arrivalShardKey = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => `a#${stableHash(dedupKey(event)) % ARRIVAL_SHARDS}`;
+
+export const arrivalShardKeys = (): string[] => Array.from({ length: ARRIVAL_SHARDS }, (_, shard) => `a#${shard}`);
+
+/** Sort key of the `arrival` index: when stored, then topic and event_id (a total order). */
+export const arrivalSortKey = (event: Pick<LogEvent, 'topic' | 'event_id'>, storedAt: string): string => `${storedAt}#${event.topic}#${event.event_id}`;

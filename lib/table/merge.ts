@@ -10,14 +10,28 @@ export interface MergeSource<T> {
 
 export const mergeSorted = async <T>(
   sources: Array<MergeSource<T>>,
-  options: { limit: number; before: (a: T, b: T) => boolean; fetch: (source: MergeSource<T>) => Promise<void> },
+  options: {
+    limit: number;
+    before: (a: T, b: T) => boolean;
+    fetch: (source: MergeSource<T>) => Promise<void>;
+    /** Items taken but not accepted advance the sources and do not count toward `limit`. */
+    accept?: (item: T) => boolean;
+    /** Checked before every fetch: true ends the merge where it stands (a budget ran out). */
+    stop?: () => boolean;
+  },
 ): Promise<T[]> => {
   const out: T[] = [];
+  let stopped = false;
   const refill = async (source: MergeSource<T>): Promise<void> => {
-    while (source.buffer.length === 0 && !source.done) await options.fetch(source);
+    while (source.buffer.length === 0 && !source.done && !stopped) {
+      if (options.stop?.()) stopped = true;
+      else await options.fetch(source);
+    }
   };
   while (out.length < options.limit) {
     await Promise.all(sources.map(refill));
+    // Out of budget with a source that may hold the next item: the order can no longer be decided.
+    if (stopped && sources.some((source) => source.buffer.length === 0 && !source.done)) break;
     let best: MergeSource<T> | undefined;
     for (const source of sources) {
       const head = source.buffer[0];
@@ -26,7 +40,7 @@ export const mergeSorted = async <T>(
     if (!best) break;
     const item = best.buffer.shift()!;
     best.last = item;
-    out.push(item);
+    if (!options.accept || options.accept(item)) out.push(item);
   }
   return out;
 };

@@ -7,6 +7,8 @@ export const INDEX = {
   topicTime: { name: 'byTopicTime', partitionKey: 'topic', sortKey: 'tsk' },
   /** Events of all topics by event time, spread over RECENT_SHARDS partitions: `rsh`, sort `rsk`. */
   recent: { name: 'recent', partitionKey: 'rsh', sortKey: 'rsk' },
+  /** Events of all topics in the order they were stored (the live tail): `ash`, sort `ask`. */
+  arrival: { name: 'arrival', partitionKey: 'ash', sortKey: 'ask' },
   /** Topic counters by name (keys only): one partition `tix`, sort `tname`. */
   topicNames: { name: 'topicNames', partitionKey: 'tix', sortKey: 'tname' },
   /** Topic counters by volume: partition `vsh` (VOLUME_SHARDS of them), sort `received` (a number). */
@@ -28,6 +30,8 @@ export const FOLDED = 'folded';
 
 /** Partitions of the `recent` index; spreading events over several keeps any one from getting hot. */
 export const RECENT_SHARDS = 8;
+/** Partitions of the `arrival` index: every stored event writes to one. */
+export const ARRIVAL_SHARDS = 4;
 /** Partitions of the `topicVolume` index: every fold rewrites its entries, so they are spread too. */
 export const VOLUME_SHARDS = 8;
 

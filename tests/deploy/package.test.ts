@@ -125,6 +125,7 @@ it('routes the HTTP API', () => {
   expect(routes).toEqual([
     'DELETE /admin/topics/{topic}',
     'GET /events',
+    'GET /events/tail',
     'GET /events/{topic}/{event_id}',
     'GET /health',
     'GET /metrics',
