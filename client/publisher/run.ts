@@ -7,6 +7,8 @@ import type { Stats } from '../../lib/api/stats.ts';
 
 export interface PublisherOptions {
   url: string;
+  /** Sent as x-api-key when the aggregator requires a publish key (PUBLISH_API_KEYS). */
+  apiKey?: string;
   events: number;
   dupRate: number;
   topics: number;
@@ -100,7 +102,11 @@ export const runPublisher = async (options: PublisherOptions): Promise<Publisher
         const attemptStarted = performance.now();
         let response: Response;
         try {
-          response = await fetch(`${options.url}/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          response = await fetch(`${options.url}/publish`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
+            body,
+          });
         } catch (error) {
           throw new RetryableError(`connection failed: ${(error as Error).cause ?? (error as Error).message}`);
         }

@@ -1,11 +1,11 @@
 // End to end over real HTTP: `scripts/start.ts` (what `npm start` runs) with serverless offline, the
 // local event source and the embedded cloud, on free ports and a fresh data folder.
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from '../../lib/api/stats.ts';
-import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
+import { freePort, projectRoot, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
 jest.setTimeout(240_000);
 
@@ -135,6 +135,23 @@ describe('the aggregator over HTTP', () => {
     expect(total).toBe(700);
   });
 
+  it('finds events by payload over HTTP: text and fields, across pages', async () => {
+    const expected = distinct.filter((event) => event.topic === 'orders' && event.payload.user.id === 'u3').map((event) => event.event_id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { events: Array<{ event_id: string }>; next_cursor: string | null; examined: number } = await getJson(
+        `/events?topic=orders&payload.user.id=u3&limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.examined).toBeGreaterThan(0);
+      seen.push(...page.events.map((event) => event.event_id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(expected);
+    const text = await getJson<{ events: Array<{ event_id: string }> }>(`/events?q=${encodeURIComponent('ÜNÏCØDÉ')}&limit=5`);
+    expect(text.events).toHaveLength(5);
+  });
+
   it('answers bad input over HTTP with 400, 413 and 422', async () => {
     expect((await post('{nope')).status).toBe(400);
     const invalid = await post([makeEvent(1), { ...makeEvent(2), timestamp: 'yesterday' }]);
@@ -196,5 +213,62 @@ describe('the aggregator over HTTP', () => {
     expect((await post(makeEvent(123))).status).toBe(202);
     const stats = await drained(1004);
     expect(stats).toMatchObject({ received: 1004, unique_processed: 702, duplicate_dropped: 302 });
+  });
+
+  describe('the command line (npx logagg)', () => {
+    const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [path.join(projectRoot, 'bin', 'logagg.cjs'), ...args], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        env: { ...process.env, LOGAGG_URL: baseUrl, NO_COLOR: '1', ...extraEnv },
+        timeout: 60_000,
+      });
+    const ndjson = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event_id: string; topic: string });
+
+    it('queries with filters, pages through everything with --all, and prints NDJSON with --json', () => {
+      const expected = distinct.filter((event) => event.topic === 'auth' && event.payload.user.id === 'u5').map((event) => event.event_id);
+      const all = cli(['query', '--topic', 'auth', '--where', 'payload.user.id=u5', '--all', '--json']);
+      expect(all.status).toBe(0);
+      expect(ndjson(all.stdout).map((event) => event.event_id)).toEqual(expected);
+      const some = cli(['search', '--grep', 'ÜNÏCØDÉ', '--limit', '3', '--json']);
+      expect(ndjson(some.stdout)).toHaveLength(3);
+      // Human lines: time, topic, source, id, compact payload; no colour outside a terminal.
+      const human = cli(['query', '--topic', 'auth', '--limit', '1']);
+      expect(human.stdout).toMatch(/^2026-11-22T10:00:02\.000Z {2}auth {2}service-2 {2}evt-2 {2}\{"i":2,/);
+      expect(human.stdout).not.toMatch(/\u001b\[/);
+    });
+
+    it('tails the newest events, and shows stats and topics', () => {
+      const tail = cli(['tail', '-n', '3', '--topic', 'email', '--json']);
+      expect(tail.status).toBe(0);
+      expect(ndjson(tail.stdout).every((event) => event.topic === 'email')).toBe(true);
+      expect(ndjson(tail.stdout)).toHaveLength(3);
+      const stats = cli(['stats', '--json']);
+      expect(JSON.parse(stats.stdout)).toMatchObject({ unique_processed: expect.any(Number), top_topics: expect.any(Array) });
+      expect(cli(['stats']).stdout).toMatch(/^received +\d+/m);
+      expect(cli(['topics']).stdout).toMatch(/^auth +\d+ received/m);
+    });
+
+    it('exits with codes scripts can rely on, and says what to do next', () => {
+      const usage = cli(['query', '--where', 'level=error']);
+      expect(usage.status).toBe(2);
+      expect(usage.stderr).toMatch(/payload\.<field>=<value>/);
+      expect(cli(['query', '--from', 'yesterday']).status).toBe(2);
+      expect(cli(['nonsense']).status).toBe(2);
+      const down = cli(['stats'], { LOGAGG_URL: 'http://127.0.0.1:9' });
+      expect(down.status).toBe(3);
+      expect(down.stderr).toMatch(/npm start/);
+      const denied = cli(['publish', '--events', '10', '--no-wait', '--retries', '0', '--api-key', 'wrong']);
+      expect(denied.status).toBe(1);
+      expect(denied.stderr + denied.stdout).toMatch(/403/);
+      const published = cli(['publish', '--events', '10', '--dup-rate', '0', '--no-wait', '--json', '--run-id', 'cli'], { LOGAGG_API_KEY: PUBLISH_KEY });
+      expect(published.status).toBe(0);
+      expect(JSON.parse(published.stdout.trim().split('\n').at(-1)!)).toMatchObject({ accepted_events: 10 });
+    });
+
+    it('prints bash and zsh completion scripts', () => {
+      expect(cli(['completion'], { SHELL: '/bin/bash' }).stdout).toMatch(/complete -o bashdefault -o default -F _logagg_yargs_completions logagg/);
+      expect(cli(['completion'], { SHELL: '/bin/zsh' }).stdout).toMatch(/^#compdef logagg/);
+    });
   });
 });

@@ -1,0 +1,192 @@
+// `logagg`: the aggregator from the command line. `npx logagg --help` lists the commands; every
+// command takes --url, --api-key and --json (NDJSON, for jq).
+import yargs, { type Argv } from 'yargs';
+import { publisherMain, UsageError } from '../publisher/cli.ts';
+import { eventLine, styleFor, type PrintedEvent } from './format.ts';
+import { AggregatorClient, CliError, defaultApiKey, defaultUrl, EXIT } from './http.ts';
+
+interface Page {
+  events: PrintedEvent[];
+  next_cursor: string | null;
+}
+
+interface Common {
+  url: string;
+  'api-key'?: string;
+  json: boolean;
+}
+
+interface Filters {
+  topic?: string;
+  source?: string;
+  grep?: string;
+  where?: string[];
+}
+
+const client = (args: Common): AggregatorClient => new AggregatorClient(args.url, args['api-key']);
+
+/** --topic, --source, --grep and --where as the API's query parameters. */
+const filterParams = (args: Filters): Record<string, string | undefined> => {
+  const params: Record<string, string | undefined> = { topic: args.topic, source: args.source, q: args.grep };
+  for (const where of args.where ?? []) {
+    const match = /^(payload\.[^=]+)=(.*)$/s.exec(where);
+    if (!match) throw new CliError(`--where ${where}: write it as payload.<field>=<value>, e.g. payload.level=error`, EXIT.usage);
+    params[match[1]!] = match[2]!;
+  }
+  return params;
+};
+
+const printEvents = (events: PrintedEvent[], args: Common): void => {
+  const style = styleFor(process.stdout);
+  for (const event of events) process.stdout.write(`${args.json ? JSON.stringify(event) : eventLine(event, style)}\n`);
+};
+
+const withFilters = <T>(command: Argv<T>) =>
+  command
+    .option('topic', { alias: 't', type: 'string', describe: 'one topic (default: all)' })
+    .option('source', { type: 'string', describe: 'exact source' })
+    .option('grep', { alias: 'g', type: 'string', describe: 'text anywhere in the payload or source, any case' })
+    .option('where', { alias: 'w', type: 'string', array: true, describe: 'payload.<path>=<value>, repeatable (all must hold)' });
+
+export const buildCli = (argv: string[]) =>
+  yargs(argv)
+    .scriptName('logagg')
+    .usage('$0 <command> [options]\n\nThe log aggregator from the command line.')
+    .option('url', { type: 'string', default: defaultUrl(), describe: 'the aggregator (LOGAGG_URL, else 127.0.0.1:$HTTP_PORT)' })
+    .option('api-key', { type: 'string', default: defaultApiKey(), describe: 'sent as x-api-key (LOGAGG_API_KEY)' })
+    .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line (NDJSON), for jq' })
+    .command(
+      'tail',
+      'the newest events, and with -f every new one as it is stored',
+      (command) =>
+        withFilters(command)
+          .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep following (Ctrl-C stops)' })
+          .option('lines', { alias: 'n', type: 'number', default: 20, describe: 'how many of the newest to show first' }),
+      async (args) => {
+        const api = client(args);
+        const filters = filterParams(args);
+        let page = await api.get<Page>('/events/tail', { ...filters, limit: String(Math.max(1, Math.min(1000, args.lines))) });
+        printEvents(args.lines > 0 ? page.events : [], args);
+        if (!args.follow) return;
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        while (!stop.signal.aborted) {
+          try {
+            page = await api.get<Page>('/events/tail', { ...filters, cursor: page.next_cursor ?? undefined, wait: '20', limit: '1000' }, stop.signal);
+          } catch (error) {
+            if ((error as Error).name === 'AbortError') break;
+            throw error;
+          }
+          printEvents(page.events, args);
+        }
+      },
+    )
+    .command(
+      ['query', 'search'],
+      'events by event time, with filters; --all pages through everything',
+      (command) =>
+        withFilters(command)
+          .option('from', { type: 'string', describe: 'RFC 3339 instant, inclusive' })
+          .option('to', { type: 'string', describe: 'RFC 3339 instant, inclusive' })
+          .option('order', { choices: ['asc', 'desc'] as const, describe: 'default: asc with --topic, desc without' })
+          .option('limit', { alias: 'l', type: 'number', default: 100, describe: 'events to show (a page)' })
+          .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every matching event, page after page' }),
+      async (args) => {
+        const api = client(args);
+        const params = { ...filterParams(args), from: args.from, to: args.to, order: args.order };
+        let cursor: string | null = null;
+        let shown = 0;
+        do {
+          const page: Page = await api.get<Page>('/events', { ...params, limit: String(Math.min(1000, args.all ? 1000 : args.limit - shown)), cursor: cursor ?? undefined });
+          printEvents(page.events, args);
+          shown += page.events.length;
+          cursor = page.next_cursor;
+        } while (cursor && (args.all || shown < args.limit));
+      },
+    )
+    .command('stats', 'totals, top topics, queue depth', (command) => command, async (args) => {
+      const stats = await client(args).get<{
+        received: number;
+        unique_processed: number;
+        duplicate_dropped: number;
+        dedup_rate: number;
+        top_topics: Array<{ topic: string; received: number; unique: number; duplicate: number }>;
+        queue: { visible: number; in_flight: number; dlq: number };
+        uptime_seconds: number;
+      }>('/stats');
+      if (args.json) {
+        console.log(JSON.stringify(stats));
+        return;
+      }
+      const style = styleFor(process.stdout);
+      console.log(
+        [
+          `received     ${stats.received}`,
+          `unique       ${stats.unique_processed}`,
+          `duplicates   ${stats.duplicate_dropped}   (dedup rate ${(stats.dedup_rate * 100).toFixed(1)}%)`,
+          `queue        ${stats.queue.visible} waiting, ${stats.queue.in_flight} in flight, ${stats.queue.dlq} in the DLQ (messages)`,
+          `uptime       ${stats.uptime_seconds}s`,
+          ...(stats.top_topics.length > 0 ? ['top topics', ...stats.top_topics.map((t) => `  ${style.accent(t.topic.padEnd(24))} ${String(t.received).padStart(10)} received ${String(t.unique).padStart(10)} unique ${String(t.duplicate).padStart(10)} duplicate`)] : []),
+        ].join('\n'),
+      );
+    })
+    .command(
+      'topics',
+      'topics by name with their counts',
+      (command) => command.option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every topic, page after page' }),
+      async (args) => {
+        const api = client(args);
+        const style = styleFor(process.stdout);
+        let cursor: string | null = null;
+        do {
+          const page: { topics: Array<{ topic: string; received: number; unique: number; duplicate: number; last_event_at: string | null }>; next_cursor: string | null } =
+            await api.get('/topics', { limit: '100', cursor: cursor ?? undefined });
+          for (const topic of page.topics) {
+            console.log(
+              args.json
+                ? JSON.stringify(topic)
+                : `${style.accent(topic.topic.padEnd(24))} ${String(topic.received).padStart(10)} received ${String(topic.unique).padStart(10)} unique ${String(topic.duplicate).padStart(10)} duplicate   last ${topic.last_event_at ?? '-'}`,
+            );
+          }
+          cursor = page.next_cursor;
+        } while (cursor && args.all);
+      },
+    )
+    .command(
+      'publish',
+      'load the aggregator with generated events (the publisher; `logagg publish --help`)',
+      (command) => command.help(false).version(false).strict(false),
+      async () => {
+        // The publisher parses its own options: hand it everything after `publish`.
+        await publisherMain(argv.slice(argv.indexOf('publish') + 1));
+      },
+    )
+    .completion('completion', 'print a bash or zsh completion script (eval "$(npx logagg completion)")')
+    .demandCommand(1, 'name a command: tail, query, stats, topics, publish, completion')
+    .strictCommands()
+    .recommendCommands()
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new CliError(`${message}. See --help.`, EXIT.usage);
+    })
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 110));
+
+export const runCli = async (argv: string[]): Promise<number> => {
+  try {
+    await buildCli(argv).parseAsync();
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(`logagg: ${error.message}`);
+      return error.exitCode;
+    }
+    if (error instanceof UsageError) {
+      console.error(`logagg: ${error.message}`);
+      return EXIT.usage;
+    }
+    console.error(`logagg: ${(error as Error).message}`);
+    return EXIT.failed;
+  }
+};
