@@ -35,10 +35,13 @@ const TABLE_PROPERTIES = new Set([
   'KeySchema',
   'GlobalSecondaryIndexes',
   'TimeToLiveSpecification',
+  // Protections of the AWS table; they mean nothing to an emulator and are left out locally.
+  'PointInTimeRecoverySpecification',
+  'DeletionProtectionEnabled',
 ]);
 
 /** Resource types that exist on AWS but mean nothing to the emulators. */
-const NOT_PROVISIONED_LOCALLY = new Set(['AWS::IAM::Role']);
+const NOT_PROVISIONED_LOCALLY = new Set(['AWS::IAM::Role', 'AWS::SNS::Topic', 'AWS::SNS::Subscription', 'AWS::CloudWatch::Alarm']);
 
 export interface ProvisionResult {
   tables: string[];
@@ -128,6 +131,7 @@ const provisionTable = async (dynamo: DynamoDBClient, logicalId: string, resourc
   const input = {
     TableName: props.TableName,
     BillingMode: props.BillingMode,
+    // PointInTimeRecoverySpecification and DeletionProtectionEnabled: AWS-only, not passed on.
     AttributeDefinitions: props.AttributeDefinitions,
     KeySchema: props.KeySchema,
     GlobalSecondaryIndexes: props.GlobalSecondaryIndexes,

@@ -156,6 +156,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
           SLS_TELEMETRY_DISABLED: '1',
           ESBUILD_WORK_FOLDER: path.join('.esbuild', `offline-${options.stage}-${options.httpPort}`),
+          // Readable stack traces locally (NODE_OPTIONS in serverless.yml enables them).
+          ESBUILD_SOURCEMAP: process.env.ESBUILD_SOURCEMAP ?? 'true',
+          ESBUILD_MINIFY: process.env.ESBUILD_MINIFY ?? 'false',
 
         },
       },

@@ -1,7 +1,7 @@
 // `serverless package` works offline with no AWS credentials, and the CloudFormation it produces is
 // what a production deployment needs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXPIRES, INDEX, PK } from '../../lib/table/schema.ts';
@@ -12,6 +12,18 @@ jest.setTimeout(300_000);
 type Resource = { Type: string; Properties: any };
 let resources: Record<string, Resource>;
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-package-'));
+
+/** File names and sizes in a zip, from its central directory (no zip library needed for that). */
+const zipEntries = (file: string): Array<{ name: string; size: number }> => {
+  const zip = readFileSync(file);
+  const entries: Array<{ name: string; size: number }> = [];
+  for (let at = zip.indexOf(0x02014b50 & 0xff); at >= 0 && at < zip.length - 46; at = zip.indexOf(0x50, at + 1)) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) continue;
+    const nameLength = zip.readUInt16LE(at + 28);
+    entries.push({ name: zip.toString('utf8', at + 46, at + 46 + nameLength), size: zip.readUInt32LE(at + 24) });
+  }
+  return entries;
+};
 
 const ofType = (type: string): Array<[string, Resource]> => Object.entries(resources).filter(([, r]) => r.Type === type);
 const functionResource = (name: string): Resource =>
@@ -142,4 +154,52 @@ it('passes both queue retentions to the functions, from which they derive the de
   const environment = functionResource('process').Properties.Environment.Variables;
   expect(Number(environment.QUEUE_RETENTION_SECONDS)).toBe(resources.EventsQueue!.Properties.MessageRetentionPeriod);
   expect(Number(environment.DLQ_RETENTION_SECONDS)).toBe(resources.EventsDeadLetterQueue!.Properties.MessageRetentionPeriod);
+});
+
+it('keeps the data when the stack is removed or the table replaced, with point-in-time recovery', () => {
+  for (const id of ['EventsTable', 'EventsQueue', 'EventsDeadLetterQueue']) {
+    expect(resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  }
+  expect(resources.EventsTable!.Properties).toMatchObject({
+    DeletionProtectionEnabled: true,
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+  });
+});
+
+it('bounds the processor with MaximumConcurrency and throttles the HTTP API, with access logs', () => {
+  const [[, mapping]] = ofType('AWS::Lambda::EventSourceMapping') as [[string, Resource]];
+  expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+  const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+  expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: expect.any(Number), ThrottlingRateLimit: expect.any(Number) });
+  expect(stage.Properties.AccessLogSettings).toMatchObject({ DestinationArn: expect.anything() });
+});
+
+it('alarms on dead letters, an aging backlog, processor errors and throttles, and table throttling, to one SNS topic', () => {
+  const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+  const watched = alarms.map((alarm) => `${alarm.Namespace} ${alarm.MetricName}`).sort();
+  expect(watched).toEqual([
+    'AWS/DynamoDB WriteThrottleEvents',
+    'AWS/Lambda Errors',
+    'AWS/Lambda Throttles',
+    'AWS/SQS ApproximateAgeOfOldestMessage',
+    'AWS/SQS ApproximateNumberOfMessagesVisible',
+  ]);
+  const [[topicId]] = ofType('AWS::SNS::Topic') as [[string, Resource]];
+  for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+  // The backlog alarm fires well before queued messages expire.
+  const age = alarms.find((alarm) => alarm.MetricName === 'ApproximateAgeOfOldestMessage')!;
+  expect(age.Threshold).toBeLessThan(resources.EventsQueue!.Properties.MessageRetentionPeriod / 2);
+});
+
+it('packages each function on its own, minified, without source maps', () => {
+  const zips = readdirSync(outDir).filter((file) => file.endsWith('.zip'));
+  expect(zips.length).toBe(ofType('AWS::Lambda::Function').length);
+  for (const zip of zips) {
+    const entries = zipEntries(path.join(outDir, zip));
+    expect(entries.filter((entry) => entry.name.endsWith('.map'))).toEqual([]);
+    const code = entries.filter((entry) => entry.name.endsWith('.js'));
+    expect(code.length).toBeGreaterThan(0);
+    // The old single artifact was 12 MB; a minified function bundle is a few hundred KB to ~2 MB.
+    expect(code.reduce((sum, entry) => sum + entry.size, 0)).toBeLessThan(3 * 1024 * 1024);
+  }
 });
