@@ -53,7 +53,8 @@ const permissions = {
   topics: [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'], resources: ['table', 'tableIndexes'] }],
   health: [
     { actions: ['dynamodb:GetItem'], resources: ['table'] },
-    { actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], resources: ['queue'] },
+    // The queue answers, and the DLQ's depth says "degraded".
+    { actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], resources: ['queue', 'dlq'] },
   ],
 };
 

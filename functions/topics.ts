@@ -1,3 +1,6 @@
+import { config } from '#lib/app/config';
+import { readKeys } from '#lib/api/auth';
+import { apiKey } from '#http/auth';
 import { getServices } from '#lib/app/services';
 import { getTopic, listTopics } from '#lib/api/topics';
 import { httpHandler, json } from '#http/api';
@@ -7,4 +10,4 @@ export const handler = httpHandler(async (event) => {
   const topic = event.pathParameters?.topic;
   if (topic !== undefined) return json(200, await getTopic(getServices(), topic));
   return json(200, await listTopics(getServices(), event.queryStringParameters ?? {}));
-});
+}, apiKey('read', () => readKeys(config())));

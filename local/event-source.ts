@@ -5,6 +5,7 @@
 // serverless-offline-sqs deletes failed records too, which loses data; hence this file.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -30,7 +31,10 @@ export interface EventSourceOptions {
 
 export interface EventSource {
   stop(): Promise<void>;
-  /** Stops receiving new batches (batches in flight finish); messages wait in the queue. */
+  /**
+   * Stops at once: no invocation starts after it (one already running finishes); messages being
+   * received are handed back to the queue, where they wait until resume().
+   */
   pause(): void;
   resume(): void;
   readonly paused: boolean;
@@ -86,7 +90,7 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
   const receiveBatch = async (): Promise<Message[]> => {
     const messages: Message[] = [];
     const deadline = Date.now() + options.batchingWindowSeconds * 1000;
-    while (!stopping && messages.length < options.batchSize) {
+    while (!stopping && !paused && messages.length < options.batchSize) {
       if (messages.length > 0 && Date.now() >= deadline) break;
       const waitSeconds = messages.length === 0 ? POLL_WAIT_SECONDS : Math.ceil((deadline - Date.now()) / 1000);
       const response = await sqs.send(
@@ -142,6 +146,19 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
     options.onBatch?.({ records: messages.length, failed: failedIds.size, ...(error ? { error } : {}) });
   };
 
+  /**
+   * Hands received messages back to the queue at once (paused while they were being received). One
+   * second, not zero: the embedded SQS loses track of a message made visible with 0 (README).
+   */
+  const release = async (messages: Message[]): Promise<void> => {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl,
+        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 1 })),
+      }),
+    );
+  };
+
   const poll = async (): Promise<void> => {
     let backoff = 100;
     while (!stopping) {
@@ -151,7 +168,9 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
       }
       try {
         const messages = await receiveBatch();
-        if (messages.length > 0) await handle(messages);
+        // Paused while receiving: nothing more is invoked after a pause; the messages wait in the queue.
+        if (messages.length > 0 && paused) await release(messages);
+        else if (messages.length > 0) await handle(messages);
         backoff = 100;
       } catch (error) {
         if (stopping) break;

@@ -2,7 +2,7 @@
 // as they do for `serverless deploy` and there is one definition of every resource.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -52,12 +52,12 @@ export const sqsEventSource = (config: ServiceConfig): { functionKey: string; se
   throw new Error('serverless.yml declares no function with an sqs event');
 };
 
-/** `METHOD /path` of every httpApi event, for the startup line. */
-export const httpRoutes = (config: ServiceConfig): string[] =>
-  Object.values(config.functions).flatMap((fn) =>
+/** Every httpApi event: method, path, and the function that answers it. */
+export const httpRoutes = (config: ServiceConfig): Array<{ method: string; path: string; functionKey: string }> =>
+  Object.entries(config.functions).flatMap(([functionKey, fn]) =>
     (fn.events ?? []).flatMap((event) => {
       const api = event.httpApi as { method?: string; path?: string } | undefined;
-      return api?.method && api.path ? [`${api.method} ${api.path}`] : [];
+      return api?.method && api.path ? [{ method: api.method.toUpperCase(), path: api.path, functionKey }] : [];
     }),
   );
 
@@ -72,7 +72,9 @@ const defaultCacheDir = path.join(projectRoot, 'node_modules', '.cache', 'log-ag
 export const loadServiceConfig = async (options: { stage: string; cacheDir?: string }): Promise<ServiceConfig> => {
   // Everything `serverless print` reads: the file and the JS it pulls in with ${file(...)}.
   const hash = createHash('sha256');
-  for (const file of ['serverless.yml', 'deploy/iam.js']) hash.update(readFileSync(path.join(projectRoot, file), 'utf8'));
+  for (const file of ['serverless.yml', ...readdirSync(path.join(projectRoot, 'deploy')).filter((name) => name.endsWith('.js')).sort().map((name) => `deploy/${name}`)]) {
+    hash.update(readFileSync(path.join(projectRoot, file), 'utf8'));
+  }
   const key = hash.update(options.stage).update(process.env.AWS_REGION ?? '').digest('hex').slice(0, 16);
   const cacheFile = path.join(options.cacheDir ?? defaultCacheDir, `serverless-print-${key}.json`);
   if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as ServiceConfig;

@@ -16,6 +16,8 @@ const schema = z.object({
   EVENT_SOURCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** An external cloud (LocalStack) to use instead of the embedded emulators. */
   CLOUD_ENDPOINT: z.url().optional(),
+  /** Comma-separated origins a browser may call the API from; empty: no cross-origin access. */
+  CORS_ORIGINS: z.string().default(''),
 });
 
 export type StackSettings = {
@@ -29,6 +31,7 @@ export type StackSettings = {
   eventSourceConcurrency: number;
   /** Use this endpoint (LocalStack) instead of starting the embedded emulators. */
   cloudEndpoint?: string;
+  corsOrigins: string[];
 };
 
 export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
@@ -53,6 +56,7 @@ export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
     stage: s.STAGE,
     region: s.AWS_REGION,
     eventSourceConcurrency: s.EVENT_SOURCE_CONCURRENCY,
+    corsOrigins: s.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     ...(s.CLOUD_ENDPOINT ? { cloudEndpoint: s.CLOUD_ENDPOINT } : {}),
   };
 };

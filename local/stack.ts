@@ -6,6 +6,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
+import { startGateway } from './gateway.ts';
+import { freePort } from './ports.ts';
 import { provisionResources } from './provision.ts';
 import { startScheduler } from './scheduler.ts';
 import { functionName, httpRoutes, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
@@ -117,6 +119,8 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     mkdirSync(logDir, { recursive: true });
     const offlineLogPath = path.join(logDir, 'offline.log');
     const offlineLog = createWriteStream(offlineLogPath, { flags: 'a' });
+    // serverless offline answers on an internal port; the gateway (gateway.ts) on the public one.
+    const offlinePort = await freePort();
     const offline = spawn(
       process.execPath,
       [
@@ -132,10 +136,11 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         'start',
         '--stage',
         options.stage,
+        // Only the gateway is reachable from outside.
         '--host',
-        options.host,
+        '127.0.0.1',
         '--httpPort',
-        String(options.httpPort),
+        String(offlinePort),
         '--lambdaPort',
         String(options.lambdaPort),
       ],
@@ -175,10 +180,19 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       });
     }
     const reachableHost = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
-    const httpUrl = `http://${reachableHost}:${options.httpPort}`;
-    await waitForHealth(httpUrl, offline, 120_000);
+    await waitForHealth(`http://127.0.0.1:${offlinePort}`, offline, 120_000);
+    const gateway = await startGateway({
+      host: options.host,
+      port: options.httpPort,
+      upstream: `http://127.0.0.1:${offlinePort}`,
+      routes: httpRoutes(config),
+      corsOrigins: options.corsOrigins,
+      log,
+    });
+    cleanup.push(() => gateway.stop());
+    const httpUrl = gateway.url;
     stopIdleBundler(offline.pid!);
-    log(`functions     ${httpUrl}  (${httpRoutes(config).join(', ')}; Lambda invoke on :${options.lambdaPort}; log ${offlineLogPath})`);
+    log(`functions     ${httpUrl}  (${httpRoutes(config).map((route) => `${route.method} ${route.path}`).join(', ')}; Lambda invoke on :${options.lambdaPort}; log ${offlineLogPath})`);
 
     const { functionKey, settings, queueName } = sqsEventSource(config);
     const eventSource = await startEventSource({

@@ -2,6 +2,7 @@
 // command takes --url, --api-key and --json (NDJSON, for jq).
 import yargs, { type Argv } from 'yargs';
 import { publisherMain, UsageError } from '../publisher/cli.ts';
+import { KeyRefusedError } from '../publisher/run.ts';
 import { eventLine, styleFor, type PrintedEvent } from './format.ts';
 import { AggregatorClient, CliError, defaultApiKey, defaultUrl, EXIT } from './http.ts';
 
@@ -185,6 +186,10 @@ export const runCli = async (argv: string[]): Promise<number> => {
     if (error instanceof UsageError) {
       console.error(`logagg: ${error.message}`);
       return EXIT.usage;
+    }
+    if (error instanceof KeyRefusedError) {
+      console.error(`logagg: ${error.message}`);
+      return EXIT.denied;
     }
     console.error(`logagg: ${(error as Error).message}`);
     return EXIT.failed;

@@ -42,6 +42,9 @@ export interface PublisherReport {
   invariants: { received_equals_unique_plus_duplicates: boolean | null; unique_equals_distinct: boolean | null };
 }
 
+/** The aggregator refused the key: no retry will change that. */
+export class KeyRefusedError extends Error {}
+
 /** A failure worth retrying: the server or the network, not the request. */
 class RetryableError extends Error {}
 
@@ -50,18 +53,23 @@ const percentile = (sorted: number[], p: number): number =>
 
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
-const fetchStats = async (url: string): Promise<Stats> => {
-  const response = await fetch(`${url}/stats`);
+const fetchStats = async (url: string, apiKey: string | undefined): Promise<Stats> => {
+  const response = await fetch(`${url}/stats`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
+  // A refused key will not be accepted on a retry: say so at once.
+  if (response.status === 401 || response.status === 403) {
+    throw new KeyRefusedError(`GET /stats answered ${response.status}: ${(await response.text()).slice(0, 200)}; pass a key that may read with --api-key`);
+  }
   if (response.status !== 200) throw new RetryableError(`GET /stats answered ${response.status}`);
   return (await response.json()) as Stats;
 };
 
 /** Stats, retried while the aggregator is unreachable (it may be restarting). */
-const statsWhenUp = async (url: string, deadline: number): Promise<Stats> => {
+const statsWhenUp = async (url: string, apiKey: string | undefined, deadline: number): Promise<Stats> => {
   for (;;) {
     try {
-      return await fetchStats(url);
+      return await fetchStats(url, apiKey);
     } catch (error) {
+      if (error instanceof KeyRefusedError) throw error;
       if (Date.now() > deadline) throw new Error(`the aggregator at ${url} does not answer: ${(error as Error).message}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -71,7 +79,7 @@ const statsWhenUp = async (url: string, deadline: number): Promise<Stats> => {
 export const runPublisher = async (options: PublisherOptions): Promise<PublisherReport> => {
   const { default: pRetry, AbortError } = await import('p-retry');
   const note = options.onNote ?? (() => undefined);
-  const before = await statsWhenUp(options.url, Date.now() + 30_000);
+  const before = await statsWhenUp(options.url, options.apiKey, Date.now() + 30_000);
   const workload = generateWorkload({
     events: options.events,
     dupRate: options.dupRate,
@@ -149,7 +157,7 @@ export const runPublisher = async (options: PublisherOptions): Promise<Publisher
   if (options.wait) {
     const deadline = Date.now() + options.drainTimeoutSeconds * 1000;
     for (;;) {
-      after = await statsWhenUp(options.url, deadline);
+      after = await statsWhenUp(options.url, options.apiKey, deadline);
       const processed = after.processed - before.processed;
       if (processed >= accepted && after.queue.visible === 0 && after.queue.in_flight === 0) {
         drained = true;

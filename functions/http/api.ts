@@ -56,7 +56,7 @@ const requestLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
       if (!mapped.expose || mapped.statusCode >= 500) {
         logger.error('request failed', { request_id: request.context.awsRequestId, error: request.error as Error });
       }
-      request.response = json(mapped.statusCode, mapped.body);
+      request.response = { ...json(mapped.statusCode, mapped.body), ...(mapped.headers ? { headers: { 'content-type': 'application/json', ...mapped.headers } } : {}) };
       line(request, mapped.statusCode);
     },
   };

@@ -1,6 +1,8 @@
 // The one place where errors become HTTP responses. Only the errors listed here are shown to clients;
 // anything else is logged in full and answered with a generic 500 that names the request id.
+import { isDependencyFailure } from '#lib/app/aws';
 import {
+  BacklogError,
   BadQueryError,
   DependencyError,
   ForbiddenError,
@@ -19,7 +21,13 @@ export interface ErrorBody {
   request_id?: string;
 }
 
-export const toHttpError = (error: unknown, requestId: string): { statusCode: number; body: ErrorBody; expose: boolean } => {
+/** Seconds a client should wait before retrying a 503 or a 429. */
+export const RETRY_AFTER_SECONDS = 2;
+
+export const toHttpError = (
+  error: unknown,
+  requestId: string,
+): { statusCode: number; body: ErrorBody; expose: boolean; headers?: Record<string, string> } => {
   const message = (error as Error).message;
   if (error instanceof ValidationError) {
     return { statusCode: 422, body: { error: 'validation_failed', message, issues: error.issues }, expose: true };
@@ -30,8 +38,17 @@ export const toHttpError = (error: unknown, requestId: string): { statusCode: nu
   if (error instanceof NotFoundError) return { statusCode: 404, body: { error: 'not_found', message }, expose: true };
   if (error instanceof UnauthorizedError) return { statusCode: 401, body: { error: 'unauthorized', message }, expose: true };
   if (error instanceof ForbiddenError) return { statusCode: 403, body: { error: 'forbidden', message }, expose: true };
-  if (error instanceof DependencyError) {
-    return { statusCode: 503, body: { error: 'unavailable', message, request_id: requestId }, expose: true };
+  if (error instanceof BacklogError) {
+    return { statusCode: 429, body: { error: 'backlog_full', message }, expose: true, headers: { 'retry-after': String(error.retryAfterSeconds) } };
+  }
+  if (error instanceof DependencyError || isDependencyFailure(error)) {
+    const shown = error instanceof DependencyError ? message : 'the table or the queue did not answer in time; retry shortly';
+    return {
+      statusCode: 503,
+      body: { error: 'unavailable', message: shown, request_id: requestId },
+      expose: true,
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    };
   }
   return {
     statusCode: 500,

@@ -5,23 +5,29 @@ import { ForbiddenError, UnauthorizedError } from '../core/errors.ts';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
-export type Access = 'publish' | 'admin';
+export type Access = 'publish' | 'read' | 'admin';
+
+const WHAT: Record<Access, string> = { publish: 'publishing', read: 'reading', admin: 'administrative operations' };
 
 /**
- * Throws unless `presented` is one of `allowed`. For publishing, no configured keys means open; for
- * administration, no configured keys means the operation is disabled.
+ * Throws unless `presented` is one of `allowed`. For publishing and reading, no configured keys means
+ * open; for administration, no configured keys means the operation is disabled.
  */
 export const authorize = (access: Access, presented: string | undefined, allowed: string[]): void => {
   if (allowed.length === 0) {
-    if (access === 'publish') return;
+    if (access !== 'admin') return;
     throw new ForbiddenError('administrative operations are disabled: set ADMIN_API_KEYS to enable them');
   }
   if (!presented) {
-    throw new UnauthorizedError(`this operation needs ${access === 'admin' ? 'an admin' : 'an API'} key: send it as x-api-key or Authorization: Bearer <key>`);
+    throw new UnauthorizedError(`this operation needs ${access === 'admin' ? 'an admin' : `a ${access}`} key: send it as x-api-key or Authorization: Bearer <key>`);
   }
   const candidate = digest(presented);
   // Compare against every key, so the time taken does not depend on which one matched.
   let match = false;
   for (const key of allowed) match = timingSafeEqual(candidate, digest(key)) || match;
-  if (!match) throw new ForbiddenError(`the key does not grant ${access === 'admin' ? 'administrative operations' : 'publishing'}`);
+  if (!match) throw new ForbiddenError(`the key does not grant ${WHAT[access]}`);
 };
+
+/** Keys that may read: the read keys and the admin keys; none (reads open) when no read key is set. */
+export const readKeys = (config: { READ_API_KEYS: string[]; ADMIN_API_KEYS: string[] }): string[] =>
+  config.READ_API_KEYS.length === 0 ? [] : [...config.READ_API_KEYS, ...config.ADMIN_API_KEYS];

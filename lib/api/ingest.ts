@@ -2,10 +2,10 @@
 // Nothing is counted here: `received` is counted from each message's record when it is processed,
 // so an event is counted once whatever happens to this function after SQS accepted it.
 import pLimit from 'p-limit';
-import { DependencyError } from '../core/errors.ts';
+import { BacklogError, DependencyError } from '../core/errors.ts';
 import type { AcceptedEvent } from '../core/publish-request.ts';
 import { groupIntoBatches, packMessages, type PackedMessage } from '../queue/message.ts';
-import { PartialSendError, queueUrl, sendBatch } from '../queue/sqs.ts';
+import { PartialSendError, queueDepth, queueUrl, sendBatch } from '../queue/sqs.ts';
 import type { Services } from '../app/services.ts';
 
 const SEND_CONCURRENCY = 8;
@@ -15,8 +15,31 @@ export interface PublishResult {
   messages: number;
 }
 
+let lastLook: { queue: string; at: number; waiting: number } | undefined;
+
+/**
+ * Backpressure: refuses to add to a queue that already holds MAX_BACKLOG_MESSAGES waiting messages, so
+ * a stalled processor shows up at the publishers (429, retry later) instead of as messages that sit
+ * in the queue until its retention expires them.
+ */
+const checkBacklog = async (services: Pick<Services, 'sqs' | 'config'>, now = Date.now()): Promise<void> => {
+  const { config } = services;
+  if (config.MAX_BACKLOG_MESSAGES === 0) return;
+  if (!lastLook || lastLook.queue !== config.QUEUE_NAME || now - lastLook.at >= config.BACKLOG_CHECK_SECONDS * 1000) {
+    const depth = await queueDepth(services.sqs, config.QUEUE_NAME);
+    lastLook = { queue: config.QUEUE_NAME, at: now, waiting: depth.visible + depth.delayed };
+  }
+  if (lastLook.waiting >= config.MAX_BACKLOG_MESSAGES) {
+    throw new BacklogError(
+      `the queue holds ${lastLook.waiting} messages waiting to be processed (limit ${config.MAX_BACKLOG_MESSAGES}); nothing was accepted, retry later`,
+      Math.max(1, Math.ceil(config.BACKLOG_CHECK_SECONDS)),
+    );
+  }
+};
+
 export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, events: AcceptedEvent[]): Promise<PublishResult> => {
   const { sqs, config } = services;
+  await checkBacklog(services);
   const url = await queueUrl(sqs, config.QUEUE_NAME);
   const messages = packMessages(events);
   const limit = pLimit(SEND_CONCURRENCY);

@@ -21,6 +21,15 @@ const schema = z.object({
   PUBLISH_API_KEYS: z.string().default('').transform(splitKeys),
   /** Comma-separated keys for administrative operations; empty: those operations are disabled. */
   ADMIN_API_KEYS: z.string().default('').transform(splitKeys),
+  /**
+   * Messages waiting in the queue above which POST /publish answers 429 (the embedded SQS keeps them in
+   * memory; on AWS a backlog this deep means processing is not keeping up). 0 turns the check off.
+   */
+  MAX_BACKLOG_MESSAGES: z.coerce.number().int().min(0).default(50_000),
+  /** How long publish trusts its last look at the queue's depth (one GetQueueAttributes per this many seconds). */
+  BACKLOG_CHECK_SECONDS: z.coerce.number().min(0).max(60).default(2),
+  /** Comma-separated keys that may read (/events, /topics, /stats, /metrics, the console); empty: reads are open. */
+  READ_API_KEYS: z.string().default('').transform(splitKeys),
   /** Topics listed by volume in /stats. */
   STATS_TOP_TOPICS: z.coerce.number().int().min(0).max(100).default(10),
   /** Topics with their own series in /metrics (Prometheus label cardinality). */

@@ -43,6 +43,16 @@ export class UnauthorizedError extends AppError {}
 /** Credentials that do not grant this operation. */
 export class ForbiddenError extends AppError {}
 
+/** The queue holds more than the configured backlog: publishing waits until processing catches up. */
+export class BacklogError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A backing service (table, queue) did not answer; the caller may retry. */
 export class DependencyError extends AppError {}
 

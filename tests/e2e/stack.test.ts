@@ -1,7 +1,7 @@
 // End to end over real HTTP: `scripts/start.ts` (what `npm start` runs) with serverless offline, the
 // local event source and the embedded cloud, on free ports and a fresh data folder.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from '../../lib/api/stats.ts';
@@ -12,6 +12,8 @@ jest.setTimeout(240_000);
 
 const PUBLISH_KEY = 'e2e-publish-key';
 const ADMIN_KEY = 'e2e-admin-key';
+const READ_KEY = 'e2e-read-key';
+const CONSOLE_ORIGIN = 'http://console.example';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-'));
 let env: Record<string, string>;
 let stack: ChildProcess | undefined;
@@ -28,7 +30,7 @@ const stop = async (): Promise<void> => {
 };
 
 const getJson = async <T>(pathAndQuery: string): Promise<T> => {
-  const response = await fetch(`${baseUrl}${pathAndQuery}`);
+  const response = await fetch(`${baseUrl}${pathAndQuery}`, { headers: { 'x-api-key': READ_KEY } });
   expect(response.status).toBe(200);
   return (await response.json()) as T;
 };
@@ -74,6 +76,9 @@ beforeAll(async () => {
     LOG_LEVEL: 'WARN',
     PUBLISH_API_KEYS: `${PUBLISH_KEY},another-publisher`,
     ADMIN_API_KEYS: ADMIN_KEY,
+    // The publish key may read too (the publisher checks /stats); reads need one of these or the admin key.
+    READ_API_KEYS: `${READ_KEY},${PUBLISH_KEY}`,
+    CORS_ORIGINS: CONSOLE_ORIGIN,
   };
   baseUrl = `http://127.0.0.1:${httpPort}`;
   await start();
@@ -167,11 +172,11 @@ describe('the aggregator over HTTP', () => {
     await drained(1001);
     const found = await getJson<{ event_id: string; payload: unknown }>(`/events/${odd.topic}/${encodeURIComponent(odd.event_id)}`);
     expect(found).toMatchObject({ event_id: odd.event_id, payload: odd.payload });
-    expect((await fetch(`${baseUrl}/events/${odd.topic}/missing`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/events/${odd.topic}/missing`, { headers: { 'x-api-key': READ_KEY } })).status).toBe(404);
     const listed = await getJson<{ topics: Array<{ topic: string; unique: number }> }>('/topics');
     expect(listed.topics.map((entry) => entry.topic)).toEqual([...topics].sort());
     expect(listed.topics.find((entry) => entry.topic === odd.topic)?.unique).toBe(141);
-    expect(await (await fetch(`${baseUrl}/metrics`)).text()).toMatch(/^# HELP log_aggregator_events_received_total/m);
+    expect(await (await fetch(`${baseUrl}/metrics`, { headers: { 'x-api-key': READ_KEY } })).text()).toMatch(/^# HELP log_aggregator_events_received_total/m);
   });
 
   it('refuses to publish without a valid key, and accepts either configured key', async () => {
@@ -215,12 +220,65 @@ describe('the aggregator over HTTP', () => {
     expect(stats).toMatchObject({ received: 1004, unique_processed: 702, duplicate_dropped: 302 });
   });
 
+  describe('the local gateway in front of the functions', () => {
+    // First: since the restart above, nothing has called the topics function yet.
+    it('turns a function that cannot load into a JSON 502, and /health into a 503 naming it, until it loads again', async () => {
+      // The functions load their bundles on first use: take the topics function's bundle away before
+      // anything has called it, as a concurrent `serverless package` used to.
+      const workFolder = path.join(projectRoot, '.esbuild', `offline-e2e-${env.HTTP_PORT}`, '.build', 'functions');
+      const bundle = readdirSync(workFolder).find((file) => file === 'topics.js')!;
+      renameSync(path.join(workFolder, bundle), path.join(workFolder, `${bundle}.away`));
+      try {
+        const failed = await fetch(`${baseUrl}/topics`, { headers: { 'x-api-key': READ_KEY } });
+        expect(failed.status).toBe(502);
+        expect(await failed.json()).toMatchObject({ error: 'function_failed', message: expect.stringMatching(/the topics function failed/) });
+        const health = await fetch(`${baseUrl}/health`);
+        expect(health.status).toBe(503);
+        expect(await health.json()).toMatchObject({ ok: false, checks: { functions: { ok: false, error: { topics: expect.any(String) } } } });
+      } finally {
+        renameSync(path.join(workFolder, `${bundle}.away`), path.join(workFolder, bundle));
+      }
+      expect((await fetch(`${baseUrl}/topics`, { headers: { 'x-api-key': READ_KEY } })).status).toBe(200);
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+    });
+    it('answers unknown routes with a JSON 404 and wrong methods with a JSON 405 and Allow', async () => {
+      const unknown = await fetch(`${baseUrl}/nope`);
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toMatchObject({ error: 'not_found' });
+      const wrong = await fetch(`${baseUrl}/publish`);
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('POST');
+      expect(await wrong.json()).toMatchObject({ error: 'method_not_allowed' });
+    });
+
+    it('sends CORS headers to the configured origin only, never with credentials', async () => {
+      const allowed = await fetch(`${baseUrl}/health`, { headers: { origin: CONSOLE_ORIGIN } });
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(CONSOLE_ORIGIN);
+      expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+      const other = await fetch(`${baseUrl}/health`, { headers: { origin: 'http://evil.example' } });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(other.headers.get('access-control-allow-credentials')).toBeNull();
+      const preflight = await fetch(`${baseUrl}/stats`, { method: 'OPTIONS', headers: { origin: CONSOLE_ORIGIN, 'access-control-request-method': 'GET' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/x-api-key/);
+    });
+
+    it('keeps every read behind a read key when READ_API_KEYS is set; health stays open', async () => {
+      expect((await fetch(`${baseUrl}/stats`)).status).toBe(401);
+      expect((await fetch(`${baseUrl}/events?limit=1`, { headers: { 'x-api-key': 'guess' } })).status).toBe(403);
+      expect((await fetch(`${baseUrl}/topics`, { headers: { 'x-api-key': ADMIN_KEY } })).status).toBe(200);
+      expect((await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${READ_KEY}` } })).status).toBe(200);
+      expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+    });
+
+  });
+
   describe('the command line (npx logagg)', () => {
     const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
       spawnSync(process.execPath, [path.join(projectRoot, 'bin', 'logagg.cjs'), ...args], {
         cwd: projectRoot,
         encoding: 'utf8',
-        env: { ...process.env, LOGAGG_URL: baseUrl, NO_COLOR: '1', ...extraEnv },
+        env: { ...process.env, LOGAGG_URL: baseUrl, LOGAGG_API_KEY: READ_KEY, NO_COLOR: '1', ...extraEnv },
         timeout: 60_000,
       });
     const ndjson = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event_id: string; topic: string });
@@ -258,9 +316,14 @@ describe('the aggregator over HTTP', () => {
       const down = cli(['stats'], { LOGAGG_URL: 'http://127.0.0.1:9' });
       expect(down.status).toBe(3);
       expect(down.stderr).toMatch(/npm start/);
-      const denied = cli(['publish', '--events', '10', '--no-wait', '--retries', '0', '--api-key', 'wrong']);
-      expect(denied.status).toBe(1);
-      expect(denied.stderr + denied.stdout).toMatch(/403/);
+      const denied = cli(['stats', '--api-key', 'wrong']);
+      expect(denied.status).toBe(4);
+      expect(denied.stderr).toMatch(/403: the key does not grant reading\. Pass a key with --api-key or LOGAGG_API_KEY/);
+      expect(cli(['stats'], { LOGAGG_API_KEY: '' }).status).toBe(4);
+      const refused = cli(['publish', '--events', '10', '--no-wait', '--json'], { LOGAGG_API_KEY: READ_KEY });
+      expect(refused.status).toBe(1);
+      expect(JSON.parse(refused.stdout.trim().split('\n').at(-1)!)).toMatchObject({ accepted_events: 0, rejected_events: 10 });
+      expect(cli(['publish', '--events', '10', '--no-wait'], { LOGAGG_API_KEY: 'nobody' }).status).toBe(4);
       const published = cli(['publish', '--events', '10', '--dup-rate', '0', '--no-wait', '--json', '--run-id', 'cli'], { LOGAGG_API_KEY: PUBLISH_KEY });
       expect(published.status).toBe(0);
       expect(JSON.parse(published.stdout.trim().split('\n').at(-1)!)).toMatchObject({ accepted_events: 10 });
