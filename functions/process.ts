@@ -4,7 +4,8 @@
 // their retry finds their records and finishes the fold (see lib/core/fold.ts).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { foldProcessed, processQueueMessage, upgradeOnce } from '#lib/api/process';
+import { foldProcessed, processingDeadline, processQueueMessage, upgradeOnce } from '#lib/api/process';
+import { OutOfTimeError } from '#lib/core/errors';
 import { logger } from '#lib/app/logger';
 import { getServices } from '#lib/app/services';
 import type { MessageRecord } from '#lib/core/counting';
@@ -17,13 +18,19 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const services = getServices();
   await upgradeOnce(services);
   const processed = new Map<string, MessageRecord>();
+  const outOfTime: string[] = [];
   let recordsReused = 0;
+  const deadline = processingDeadline(context.getRemainingTimeInMillis());
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
-      const result = await processQueueMessage(services, record.body, faultCheckpoint());
+      const result = await processQueueMessage(services, record.body, { checkpoint: faultCheckpoint(), deadline });
       processed.set(record.messageId, result.record);
       if (!result.recordCreated) recordsReused += 1;
     } catch (error) {
+      if (error instanceof OutOfTimeError) {
+        outOfTime.push(record.messageId);
+        throw error;
+      }
       logger.warn('record failed; it will be retried', {
         request_id: context.awsRequestId,
         message_id: record.messageId,
@@ -51,9 +58,12 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     unique: records.reduce((sum, record) => sum + record.totals.unique, 0),
     duplicate: records.reduce((sum, record) => sum + record.totals.duplicate, 0),
     records_reused: recordsReused,
+    out_of_time: outOfTime.length,
     counters_updated: fold.counters,
     fold_conflicts: fold.conflicts,
     duration_ms: Math.round(performance.now() - started),
   });
-  return response;
+  // Messages that only ran out of time are fine to retry at once. Lambda ignores this field and retries
+  // them after the visibility timeout; the local event source (local/event-source.ts) does not wait.
+  return outOfTime.length > 0 ? Object.assign(response, { retryNow: outOfTime }) : response;
 };

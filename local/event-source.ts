@@ -118,12 +118,16 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
       );
       const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
       if (response.FunctionError) throw new Error(`function error: ${text.slice(0, 500)}`);
-      const result = (text ? JSON.parse(text) : null) as SQSBatchResponse | null;
+      const result = (text ? JSON.parse(text) : null) as (SQSBatchResponse & { retryNow?: string[] }) | null;
       // Like Lambda: an answer that is not a valid batch response counts as a failure of the whole batch.
       if (result && !Array.isArray(result.batchItemFailures)) throw new Error(`invalid batch response: ${text.slice(0, 200)}`);
       failedIds = new Set((result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       const known = new Set(messages.map((message) => message.MessageId));
       if ([...failedIds].some((id) => !known.has(id))) throw new Error('batchItemFailures names an unknown message id');
+      // Failed only because the invocation ran short of time (functions/process.ts): locally there is no
+      // reason to wait for the visibility timeout as Lambda does; they are retried in a second.
+      const retryNow = new Set((result?.retryNow ?? []).filter((id) => failedIds.has(id)));
+      if (retryNow.size > 0) await release(messages.filter((message) => retryNow.has(message.MessageId!)));
     } catch (invokeError) {
       failedIds = new Set(messages.map((message) => message.MessageId!));
       error = (invokeError as Error).message;

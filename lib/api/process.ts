@@ -11,12 +11,23 @@ import type { Services } from '../app/services.ts';
 
 type Hook = ((point: Checkpoint) => void | Promise<void>) | undefined;
 
-export const processQueueMessage = (services: Pick<Services, 'store' | 'counters' | 'config'>, body: string, checkpoint: Hook): Promise<ProcessResult> =>
+export const processQueueMessage = (
+  services: Pick<Services, 'store' | 'counters' | 'config'>,
+  body: string,
+  options: { checkpoint: Hook; deadline?: number },
+): Promise<ProcessResult> =>
   processMessage({ events: services.store, counters: services.counters }, parseMessage(body), {
     retentionSeconds: services.config.RETENTION_DAYS * 86_400,
     horizonSeconds: services.config.DEDUP_HORIZON_SECONDS,
-    ...(checkpoint ? { checkpoint } : {}),
+    ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
   });
+
+/**
+ * When the messages of an invocation must stop starting new writes: the time left, less a share kept
+ * for the fold and the answer (a quarter, at least 2 s).
+ */
+export const processingDeadline = (remainingMs: number, now = Date.now()): number => now + remainingMs - Math.max(2_000, remainingMs / 4);
 
 export const foldProcessed = (services: Pick<Services, 'counters' | 'config'>, records: MessageRecord[], checkpoint: Hook): Promise<FoldResult> =>
   foldRecords(services.counters, records, {

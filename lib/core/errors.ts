@@ -56,5 +56,11 @@ export class BacklogError extends AppError {
 /** A backing service (table, queue) did not answer; the caller may retry. */
 export class DependencyError extends AppError {}
 
+/**
+ * The invocation's time ran short before this message was done: it is handed back to the queue
+ * (everything it wrote so far is recognized when it comes back).
+ */
+export class OutOfTimeError extends AppError {}
+
 /** The function was deployed with missing or invalid settings. */
 export class ConfigError extends AppError {}

@@ -15,7 +15,7 @@
 //     fold.ts's job; it runs after the records of a batch are written.
 import pLimit from 'p-limit';
 import { addCounts, zeroCounts, type Counts, type MessageRecord } from './counting.ts';
-import { DependencyError } from './errors.ts';
+import { DependencyError, OutOfTimeError } from './errors.ts';
 import type { LogEvent } from './event.ts';
 import type { Checkpoint } from './faults.ts';
 import { deliveryId, dedupKey } from './identity.ts';
@@ -35,6 +35,11 @@ export interface ProcessOptions {
   horizonSeconds: number;
   checkpoint?: (point: Checkpoint) => void | Promise<void>;
   now?: () => Date;
+  /**
+   * Epoch ms after which no new write starts: the message fails with OutOfTimeError instead, well
+   * before the invocation's timeout would kill it half-way.
+   */
+  deadline?: number;
 }
 
 export interface ProcessResult {
@@ -57,6 +62,12 @@ export const processMessage = async (
   const checkpoint = options.checkpoint ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const { batch, events } = message;
+  const onTime = (): void => {
+    if (options.deadline !== undefined && now().getTime() > options.deadline) {
+      throw new OutOfTimeError(`message ${message.batch}: out of time with ${events.length} event(s) to process; it will be retried`);
+    }
+  };
+  onTime();
   const expiresAt = options.retentionSeconds ? Math.floor(now().getTime() / 1000) + options.retentionSeconds : undefined;
   const outcomes: Outcome[] = new Array<Outcome>(events.length);
 
@@ -89,6 +100,7 @@ export const processMessage = async (
   await Promise.all(
     toPut.map((index) =>
       limit(async () => {
+        onTime();
         // Stamped just before its own put, not once per message: the live tail orders events by when they
         // were stored and trusts that an event appears within a short lag of its stamp.
         const created = await store.putIfAbsent(events[index]!, deliveryId(batch, index), now().toISOString(), expiresAt);
@@ -115,6 +127,7 @@ export const processMessage = async (
     addCounts(totals, one);
     addCounts((topics[event.topic] ??= zeroCounts()), one);
   });
+  onTime();
   const at = now();
   const candidate: MessageRecord = {
     id: batch,

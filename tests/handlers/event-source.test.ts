@@ -13,15 +13,21 @@ const queueName = (): string => process.env.QUEUE_NAME!;
 let lambda: http.Server;
 let invocations: number[] = [];
 let source: EventSource | undefined;
+/** Bodies the stand-in answers as failed-for-lack-of-time, once each. */
+const outOfTimeOnce = new Set<string>();
+const seenBodies: string[] = [];
 
 beforeAll(async () => {
   lambda = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      invocations.push((JSON.parse(body) as { Records: unknown[] }).Records.length);
+      const records = (JSON.parse(body) as { Records: Array<{ messageId: string; body: string }> }).Records;
+      invocations.push(records.length);
+      seenBodies.push(...records.map((record) => record.body));
+      const late = records.filter((record) => outOfTimeOnce.delete(record.body)).map((record) => record.messageId);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ batchItemFailures: [] }));
+      res.end(JSON.stringify({ batchItemFailures: late.map((itemIdentifier) => ({ itemIdentifier })), ...(late.length ? { retryNow: late } : {}) }));
     });
   });
   lambda.listen(0, '127.0.0.1');
@@ -77,6 +83,27 @@ it('stops invoking the moment it is paused, keeps the messages, and picks them u
 
   source.resume();
   await until(async () => invocations.reduce((sum, n) => sum + n, 0) >= 30 && (await queueCount(queueName())) === 0, 15_000);
+  await source.stop();
+  source = undefined;
+});
+
+it('hands a message that ran out of time back at once, not after the visibility timeout', async () => {
+  source = await startEventSource({
+    sqsEndpoint: process.env.AWS_ENDPOINT_URL!,
+    lambdaEndpoint: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    queueName: queueName(),
+    functionName: 'stand-in',
+    batchSize: 10,
+    batchingWindowSeconds: 0,
+    concurrency: 1,
+  });
+  seenBodies.length = 0;
+  outOfTimeOnce.add('{"n":0}');
+  await send(1);
+  // The queue's visibility timeout is 180 s: seeing it twice within seconds means it was handed back.
+  await until(() => seenBodies.filter((body) => body === '{"n":0}').length === 2, 10_000);
+  await until(async () => (await queueCount(queueName())) === 0, 10_000);
   await source.stop();
   source = undefined;
 });

@@ -10,7 +10,10 @@ import { publishEvents } from '../../lib/api/ingest.ts';
 import { queryEvents } from '../../lib/api/query.ts';
 import { dynamoClient, isDependencyFailure } from '../../lib/app/aws.ts';
 import { getServices } from '../../lib/app/services.ts';
-import { BacklogError, ForbiddenError, UnauthorizedError } from '../../lib/core/errors.ts';
+import { BacklogError, ForbiddenError, OutOfTimeError, UnauthorizedError } from '../../lib/core/errors.ts';
+import { processMessage } from '../../lib/core/processor.ts';
+import { processingDeadline } from '../../lib/api/process.ts';
+import { packMessages, parseMessage } from '../../lib/queue/message.ts';
 import { validatePublishRequest } from '../../lib/core/publish-request.ts';
 import { DynamoEventStore } from '../../lib/table/events-repo.ts';
 import { deleteMessages, deliverQueue, makeEvent, queueUrlOf, receiveAll, sqs, uniqueTopic } from '../support/lambda.ts';
@@ -65,6 +68,26 @@ describe('failures of the table or the queue', () => {
     expect(isDependencyFailure(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toBe(true);
     expect(isDependencyFailure({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } })).toBe(false);
     expect(toHttpError(new Error('bug'), 'req-3').statusCode).toBe(500);
+  });
+});
+
+describe('bounded work per invocation', () => {
+  it('stops a message that runs out of time before its deadline, and its retry counts it exactly once', async () => {
+    const services = getServices();
+    const topic = uniqueTopic('late');
+    const [packed] = packMessages(validatePublishRequest(Array.from({ length: 40 }, (_, i) => makeEvent(topic, `e${i}`))));
+    const message = parseMessage(packed!.body);
+    // A clock that moves 10 ms per look: the deadline passes after about 20 writes.
+    let ticks = 0;
+    const now = () => new Date(Date.UTC(2026, 0, 1) + 10 * ticks++);
+    const stores = { events: services.store, counters: services.counters };
+    const late = await processMessage(stores, message, { horizonSeconds: 60, now, deadline: Date.UTC(2026, 0, 1) + 200, putConcurrency: 1 }).catch((error: unknown) => error);
+    expect(late).toBeInstanceOf(OutOfTimeError);
+    expect(await services.counters.pendingRecords([message.batch])).toEqual(new Set());
+    const retried = await processMessage(stores, message, { horizonSeconds: 60 });
+    expect(retried.record.totals).toEqual({ received: 40, unique: 40, duplicate: 0 });
+    expect(processingDeadline(30_000, 1_000)).toBe(1_000 + 30_000 - 7_500);
+    expect(processingDeadline(4_000, 0)).toBe(2_000);
   });
 });
 
