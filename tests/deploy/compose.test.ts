@@ -57,6 +57,13 @@ describe('docker-compose.yml', () => {
     expect(app.environment.CLOUD_ENDPOINT).toBe('http://localstack:4566');
   });
 
+  it('has a publisher behind the demo profile that loads the app once it is healthy', () => {
+    const publisher = compose.services.publisher;
+    expect(publisher.profiles).toEqual(['demo']);
+    expect(publisher.depends_on).toEqual({ app: { condition: 'service_healthy' } });
+    expect(publisher.command.join(' ')).toMatch(/^npm run publisher -- --url http:\/\/app:3000 --events 20000 --dup-rate 0\.3/);
+  });
+
   it('runs the app as a non-root user on a Node 22 image', () => {
     const dockerfile = readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:22[-.]/m);
