@@ -56,6 +56,8 @@ const permissions = {
     // The queue answers, and the DLQ's depth says "degraded".
     { actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], resources: ['queue', 'dlq'] },
   ],
+  // The web console only serves its own static files (embedded in its bundle): no AWS calls.
+  console: [],
 };
 
 /** The role's logical id, as functions name it in serverless.yml: `process` -> `ProcessRole`. */

@@ -11,6 +11,7 @@ const main = async (): Promise<void> => {
   const started = Date.now();
   log(`starting the log aggregator (stage ${settings.stage}, data ${path.relative(projectRoot, settings.dataDir) || '.'}) ...`);
   const stack = await startStack({ ...settings, log });
+  log(`console       ${stack.httpUrl}/   (the web console; the JSON API is on the same port)`);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s: curl ${stack.httpUrl}/stats   (Ctrl-C stops)`);
 
   let stopping = false;

@@ -116,6 +116,8 @@ it('grants each function only the actions it needs, on its own resources, never 
     ],
     events: ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     health: ['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+    // The web console serves static files embedded in its bundle: nothing but its own logs.
+    console: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   };
   expect(resources.IamRoleLambdaExecution).toBeUndefined();
   for (const [name, actions] of Object.entries(expected)) {
@@ -136,6 +138,8 @@ it('routes the HTTP API', () => {
   const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey).sort();
   expect(routes).toEqual([
     'DELETE /admin/topics/{topic}',
+    'GET /',
+    'GET /console/{file}',
     'GET /events',
     'GET /events/tail',
     'GET /events/{topic}/{event_id}',
