@@ -209,6 +209,8 @@ describe('the aggregator over HTTP', () => {
   });
 
   it('keeps everything across a restart, and a re-sent event then counts as a duplicate', async () => {
+    // A follower's tail position from before the restart still follows afterwards.
+    const before = await getJson<{ next_cursor: string }>('/events/tail?topic=payments&limit=1');
     await stop();
     await start();
     const after = await getJson<Stats>('/stats');
@@ -218,6 +220,11 @@ describe('the aggregator over HTTP', () => {
     expect((await post(makeEvent(123))).status).toBe(202);
     const stats = await drained(1004);
     expect(stats).toMatchObject({ received: 1004, unique_processed: 702, duplicate_dropped: 302 });
+
+    expect((await post({ ...makeEvent(5_000), topic: 'payments', event_id: 'after-restart', timestamp: '2001-01-01T00:00:00Z' })).status).toBe(202);
+    await drained(1005);
+    const followed = await getJson<{ events: Array<{ event_id: string }> }>(`/events/tail?topic=payments&wait=10&cursor=${before.next_cursor}`);
+    expect(followed.events.map((event) => event.event_id)).toEqual(['after-restart']);
   });
 
   describe('the local gateway in front of the functions', () => {
