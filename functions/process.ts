@@ -15,7 +15,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   // One per invocation: a BatchProcessor holds the state of the batch it is processing.
   const processor = new BatchProcessor(EventType.SQS);
   const started = performance.now();
-  const services = getServices();
+  const services = getServices('batch');
   await upgradeOnce(services);
   const processed = new Map<string, MessageRecord>();
   const outOfTime: string[] = [];

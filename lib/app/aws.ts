@@ -8,31 +8,52 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
- * Keep-alive agents with room for the processor's concurrency; the benchmark measures with these too.
- * A request gives up after 4 s and is tried twice at most: 8 s in all, inside the HTTP functions'
- * 10-second timeout, so a client gets a 503 it can retry rather than a gateway timeout.
+ * Two ways to wait for DynamoDB and SQS. A request (HTTP function) gives up after 4 s and is tried twice
+ * at most: 8 s in all, inside its 10-second timeout, so a client gets a 503 it can retry rather than a
+ * gateway timeout. A batch (the processor) waits longer, 10 s a try and 4 tries, because a failed
+ * message only comes back after the visibility timeout, and a loaded table (the embedded one under a
+ * backlog) answers slowly rather than not at all; its own deadline (lib/api/process.ts) keeps the
+ * invocation inside its timeout.
  */
-export const MAX_ATTEMPTS = 2;
-export const requestHandlerSettings = () => ({
+export type ClientProfile = 'request' | 'batch';
+
+const PROFILES: Record<ClientProfile, { maxAttempts: number; requestTimeout: number }> = {
+  request: { maxAttempts: 2, requestTimeout: 4_000 },
+  batch: { maxAttempts: 4, requestTimeout: 10_000 },
+};
+
+/** Keep-alive agents with room for the processor's concurrency; the benchmark measures with these too. */
+export const requestHandlerSettings = (profile: ClientProfile = 'request') => ({
   connectionTimeout: 1_000,
-  requestTimeout: 4_000,
+  requestTimeout: PROFILES[profile].requestTimeout,
   httpAgent: new http.Agent({ keepAlive: true, maxSockets: 128 }),
   httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 128 }),
 });
 
-const requestHandler = requestHandlerSettings();
+const dynamo = new Map<ClientProfile, DynamoDBDocumentClient>();
+const sqs = new Map<ClientProfile, SQSClient>();
 
-let dynamo: DynamoDBDocumentClient | undefined;
-let sqs: SQSClient | undefined;
-
-export const dynamoClient = (): DynamoDBDocumentClient =>
-  (dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: MAX_ATTEMPTS, requestHandler }), {
-    marshallOptions: { removeUndefinedValues: true },
-  }));
+export const dynamoClient = (profile: ClientProfile = 'request'): DynamoDBDocumentClient => {
+  let client = dynamo.get(profile);
+  if (!client) {
+    client = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: PROFILES[profile].maxAttempts, requestHandler: requestHandlerSettings(profile) }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    dynamo.set(profile, client);
+  }
+  return client;
+};
 
 // Queue URLs from emulators name hosts like sqs.us-east-1.localhost that may not resolve; always send
 // to the configured (or regional) endpoint, which on AWS is the same host.
-export const sqsClient = (): SQSClient => (sqs ??= new SQSClient({ maxAttempts: MAX_ATTEMPTS, requestHandler, useQueueUrlAsEndpoint: false }));
+export const sqsClient = (profile: ClientProfile = 'request'): SQSClient => {
+  let client = sqs.get(profile);
+  if (!client) {
+    client = new SQSClient({ maxAttempts: PROFILES[profile].maxAttempts, requestHandler: requestHandlerSettings(profile), useQueueUrlAsEndpoint: false });
+    sqs.set(profile, client);
+  }
+  return client;
+};
 
 const UNAVAILABLE = new Set([
   'ProvisionedThroughputExceededException',

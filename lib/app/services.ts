@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { CounterStore, EventStore } from '../core/ports.ts';
 import { DynamoCounterStore } from '../table/counters-repo.ts';
 import { DynamoEventStore } from '../table/events-repo.ts';
-import { dynamoClient, sqsClient } from './aws.ts';
+import { dynamoClient, sqsClient, type ClientProfile } from './aws.ts';
 import { config, type Config } from './config.ts';
 
 export interface Services {
@@ -13,18 +13,21 @@ export interface Services {
   sqs: SQSClient;
 }
 
-let services: Services | undefined;
+const services = new Map<ClientProfile, Services>();
 
-export const getServices = (): Services => {
-  if (!services) {
+/** The HTTP functions use the `request` profile (fail fast, 503); the processor `batch` (see aws.ts). */
+export const getServices = (profile: ClientProfile = 'request'): Services => {
+  let built = services.get(profile);
+  if (!built) {
     const cfg = config();
-    const dynamo = dynamoClient();
-    services = {
+    const dynamo = dynamoClient(profile);
+    built = {
       config: cfg,
       store: new DynamoEventStore(dynamo, cfg.TABLE_NAME),
       counters: new DynamoCounterStore(dynamo, cfg.TABLE_NAME),
-      sqs: sqsClient(),
+      sqs: sqsClient(profile),
     };
+    services.set(profile, built);
   }
-  return services;
+  return built;
 };
