@@ -59,8 +59,9 @@ const until = async (condition: () => Promise<boolean> | boolean, ms: number): P
   }
 };
 
-it('stops invoking the moment it is paused, keeps the messages, and picks them up on resume', async () => {
-  source = await startEventSource({
+/** The real event source on the test queue, invoking the stand-in function. */
+const startSource = (concurrency: number): Promise<EventSource> =>
+  startEventSource({
     sqsEndpoint: process.env.AWS_ENDPOINT_URL!,
     lambdaEndpoint: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
     region: 'us-east-1',
@@ -68,8 +69,11 @@ it('stops invoking the moment it is paused, keeps the messages, and picks them u
     functionName: 'stand-in',
     batchSize: 10,
     batchingWindowSeconds: 0,
-    concurrency: 4,
+    concurrency,
   });
+
+it('stops invoking the moment it is paused, keeps the messages, and picks them up on resume', async () => {
+  source = await startSource(4);
   await send(5);
   await until(async () => (await queueCount(queueName())) === 0, 10_000);
 
@@ -88,16 +92,7 @@ it('stops invoking the moment it is paused, keeps the messages, and picks them u
 });
 
 it('hands a message that ran out of time back at once, not after the visibility timeout', async () => {
-  source = await startEventSource({
-    sqsEndpoint: process.env.AWS_ENDPOINT_URL!,
-    lambdaEndpoint: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    queueName: queueName(),
-    functionName: 'stand-in',
-    batchSize: 10,
-    batchingWindowSeconds: 0,
-    concurrency: 1,
-  });
+  source = await startSource(1);
   seenBodies.length = 0;
   outOfTimeOnce.add('{"n":0}');
   await send(1);
