@@ -1,10 +1,12 @@
-// Publishing: validated events are packed into as few SQS messages as possible and sent in batches.
+// Publishing: validated events are packed into as few SQS messages as possible and sent in batches;
+// requests that arrive while a send is in flight share messages (coalesce.ts).
 // Nothing is counted here: `received` is counted from each message's record when it is processed,
 // so an event is counted once whatever happens to this function after SQS accepted it.
 import pLimit from 'p-limit';
 import { BacklogError, DependencyError } from '../core/errors.ts';
 import type { AcceptedEvent } from '../core/publish-request.ts';
-import { groupIntoBatches, packMessages, type PackedMessage } from '../queue/message.ts';
+import { SendCoalescer, type SendResult } from '../queue/coalesce.ts';
+import { groupIntoBatches, type PackedMessage } from '../queue/message.ts';
 import { PartialSendError, queueDepth, queueUrl, sendBatch } from '../queue/sqs.ts';
 import type { Services } from '../app/services.ts';
 
@@ -37,14 +39,11 @@ const checkBacklog = async (services: Pick<Services, 'sqs' | 'config'>, now = Da
   }
 };
 
-export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, events: AcceptedEvent[]): Promise<PublishResult> => {
+const sendMessages = async (services: Pick<Services, 'sqs' | 'config'>, messages: PackedMessage[]): Promise<SendResult> => {
   const { sqs, config } = services;
-  await checkBacklog(services);
   const url = await queueUrl(sqs, config.QUEUE_NAME);
-  const messages = packMessages(events);
   const limit = pLimit(SEND_CONCURRENCY);
   const results = await Promise.allSettled(groupIntoBatches(messages).map((batch) => limit(() => sendBatch(sqs, url, batch))));
-
   const sent: PackedMessage[] = [];
   const failures: unknown[] = [];
   for (const result of results) {
@@ -54,12 +53,27 @@ export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, 
       if (result.reason instanceof PartialSendError) sent.push(...result.reason.accepted);
     }
   }
-  const accepted = sent.reduce((sum, message) => sum + message.eventCount, 0);
-  if (failures.length > 0) {
+  return { sent, failures };
+};
+
+/** One coalescer per client and queue: concurrent requests in this process share its messages. */
+const coalescers = new WeakMap<object, Map<string, SendCoalescer>>();
+const coalescerFor = (services: Pick<Services, 'sqs' | 'config'>): SendCoalescer => {
+  let byQueue = coalescers.get(services.sqs);
+  if (!byQueue) coalescers.set(services.sqs, (byQueue = new Map()));
+  let coalescer = byQueue.get(services.config.QUEUE_NAME);
+  if (!coalescer) byQueue.set(services.config.QUEUE_NAME, (coalescer = new SendCoalescer((messages) => sendMessages(services, messages))));
+  return coalescer;
+};
+
+export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, events: AcceptedEvent[]): Promise<PublishResult> => {
+  await checkBacklog(services);
+  const outcome = await coalescerFor(services).submit(events);
+  if (outcome.failure !== undefined) {
     throw new DependencyError(
-      `the queue accepted ${accepted} of ${events.length} events; retry the request (events already accepted count as duplicates)`,
-      { cause: failures[0] },
+      `the queue accepted ${outcome.accepted} of ${events.length} events; retry the request (events already accepted count as duplicates)`,
+      { cause: outcome.failure },
     );
   }
-  return { accepted, messages: sent.length };
+  return { accepted: outcome.accepted, messages: outcome.messages };
 };

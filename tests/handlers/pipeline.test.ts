@@ -124,7 +124,8 @@ describe('process: every distinct event stored once, every delivery counted once
 
   it('stores one item when the same event_id arrives in many batches processed concurrently', async () => {
     const topic = uniqueTopic('concurrent');
-    await Promise.all(Array.from({ length: 20 }, () => publish(makeEvent(topic, 'hot'))));
+    // One request after the other: concurrent requests would share messages (coalesce.ts).
+    for (let request = 0; request < 20; request += 1) await publish(makeEvent(topic, 'hot'));
     const messages = await receiveAll(queueName());
     expect(messages).toHaveLength(20);
     const responses = await Promise.all(messages.map((message) => processHandler(sqsEvent([message]), context('process'))));
@@ -132,6 +133,25 @@ describe('process: every distinct event stored once, every delivery counted once
     await deleteMessages(queueName(), messages);
     expect(await topicCounts(topic)).toEqual({ unique: 1, duplicate: 19 });
     expect((await events({ topic })).body.events).toHaveLength(1);
+  });
+
+  it('lets concurrent one-event requests share queue messages, and still stores and counts each event once', async () => {
+    const topic = uniqueTopic('coalesced');
+    const before = await topicCounts(topic);
+    // 40 requests at once, 10 of them repeating an event id: the first goes alone, the rest join the
+    // sends that follow it (coalesce.ts).
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, index) => publish(makeEvent(topic, `e${index % 30}`))));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(40).fill(202));
+    expect(answers.every((answer) => answer.body.accepted === 1 && answer.body.messages === 1)).toBe(true);
+    const messages = await receiveAll(queueName());
+    expect(messages.length).toBeLessThan(40);
+    expect(messages.flatMap((message) => JSON.parse(message.Body!).events)).toHaveLength(40);
+    for (let start = 0; start < messages.length; start += 10) {
+      expect((await processHandler(sqsEvent(messages.slice(start, start + 10)), context('process'))).batchItemFailures).toEqual([]);
+    }
+    await deleteMessages(queueName(), messages);
+    expect(await topicCounts(topic)).toEqual({ unique: before.unique + 30, duplicate: before.duplicate + 10 });
+    expect((await events({ topic, limit: '100' })).body.events).toHaveLength(30);
   });
 
   it('applies a message once when two invocations process it at the same time', async () => {
