@@ -26,7 +26,15 @@ export interface EventSourceOptions {
   batchingWindowSeconds: number;
   /** Concurrent pollers, each with at most one invocation in flight. */
   concurrency: number;
-  onBatch?: (summary: { records: number; failed: number; error?: string }) => void;
+  onBatch?: (summary: BatchSummary) => void;
+}
+
+export interface BatchSummary {
+  records: number;
+  failed: number;
+  /** How long the invocation took, from the invoke request to its answer (absent when nothing was invoked). */
+  invocationMs?: number;
+  error?: string;
 }
 
 export interface EventSource {
@@ -112,10 +120,13 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
     const event: SQSEvent = { Records: messages.map((message) => toRecord(message, queueArn, options.region)) };
     let failedIds: Set<string>;
     let error: string | undefined;
+    const invoked = performance.now();
+    let invocationMs: number | undefined;
     try {
       const response = await lambda.send(
         new InvokeCommand({ FunctionName: options.functionName, Payload: Buffer.from(JSON.stringify(event)) }),
       );
+      invocationMs = performance.now() - invoked;
       const text = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
       if (response.FunctionError) throw new Error(`function error: ${text.slice(0, 500)}`);
       const result = (text ? JSON.parse(text) : null) as (SQSBatchResponse & { retryNow?: string[] }) | null;
@@ -129,6 +140,7 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
       const retryNow = new Set((result?.retryNow ?? []).filter((id) => failedIds.has(id)));
       if (retryNow.size > 0) await release(messages.filter((message) => retryNow.has(message.MessageId!)));
     } catch (invokeError) {
+      invocationMs ??= performance.now() - invoked;
       failedIds = new Set(messages.map((message) => message.MessageId!));
       error = (invokeError as Error).message;
       counters.errors += 1;
@@ -147,7 +159,7 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
     counters.invocations += 1;
     counters.records += messages.length;
     counters.failed += failedIds.size;
-    options.onBatch?.({ records: messages.length, failed: failedIds.size, ...(error ? { error } : {}) });
+    options.onBatch?.({ records: messages.length, failed: failedIds.size, invocationMs, ...(error ? { error } : {}) });
   };
 
   /**

@@ -1,7 +1,7 @@
 // End to end over real HTTP: `scripts/start.ts` (what `npm start` runs) with serverless offline, the
 // local event source and the embedded cloud, on free ports and a fresh data folder.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from '../../lib/api/stats.ts';
@@ -113,6 +113,15 @@ describe('the aggregator over HTTP', () => {
     const series = await getJson<{ points: Array<{ received: number; unique: number; duplicate: number }> }>('/stats/series?step=600');
     const sum = (field: 'received' | 'unique' | 'duplicate') => series.points.reduce((total, point) => total + point[field], 0);
     expect([sum('received'), sum('unique'), sum('duplicate')]).toEqual([1000, 700, 300]);
+    // Every invocation of the processor is logged with its duration and the function's timeout
+    // (serverless.yml: 30 s), which is what `npm run bench` reports.
+    const invocations = readFileSync(path.join(dataDir, 'logs', 'invocations.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { ms: number; timeout_ms: number; records: number });
+    expect(invocations.reduce((sum, invocation) => sum + invocation.records, 0)).toBeGreaterThanOrEqual(4);
+    for (const invocation of invocations) {
+      expect(invocation.timeout_ms).toBe(30_000);
+      expect(invocation.ms).toBeGreaterThan(0);
+      expect(invocation.ms).toBeLessThan(10_000);
+    }
   });
 
   it('returns every event once, in event-time order, with its payload intact', async () => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { startEventSource, type EventSource } from '../../local/event-source.ts';
+import { startEventSource, type BatchSummary, type EventSource } from '../../local/event-source.ts';
 import { queueCount, queueUrlOf, sqs } from '../support/lambda.ts';
 
 const queueName = (): string => process.env.QUEUE_NAME!;
@@ -16,6 +16,8 @@ let source: EventSource | undefined;
 /** Bodies the stand-in answers as failed-for-lack-of-time, once each. */
 const outOfTimeOnce = new Set<string>();
 const seenBodies: string[] = [];
+/** The stand-in answers an invocation that carries this body only after this many ms. */
+const slowBodies = new Map<string, number>();
 
 beforeAll(async () => {
   lambda = http.createServer((req, res) => {
@@ -26,8 +28,11 @@ beforeAll(async () => {
       invocations.push(records.length);
       seenBodies.push(...records.map((record) => record.body));
       const late = records.filter((record) => outOfTimeOnce.delete(record.body)).map((record) => record.messageId);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ batchItemFailures: late.map((itemIdentifier) => ({ itemIdentifier })), ...(late.length ? { retryNow: late } : {}) }));
+      const delay = Math.max(0, ...records.map((record) => slowBodies.get(record.body) ?? 0));
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ batchItemFailures: late.map((itemIdentifier) => ({ itemIdentifier })), ...(late.length ? { retryNow: late } : {}) }));
+      }, delay);
     });
   });
   lambda.listen(0, '127.0.0.1');
@@ -60,8 +65,9 @@ const until = async (condition: () => Promise<boolean> | boolean, ms: number): P
 };
 
 /** The real event source on the test queue, invoking the stand-in function. */
-const startSource = (concurrency: number): Promise<EventSource> =>
+const startSource = (concurrency: number, onBatch?: (summary: BatchSummary) => void): Promise<EventSource> =>
   startEventSource({
+    ...(onBatch ? { onBatch } : {}),
     sqsEndpoint: process.env.AWS_ENDPOINT_URL!,
     lambdaEndpoint: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
     region: 'us-east-1',
@@ -99,6 +105,20 @@ it('hands a message that ran out of time back at once, not after the visibility 
   // The queue's visibility timeout is 180 s: seeing it twice within seconds means it was handed back.
   await until(() => seenBodies.filter((body) => body === '{"n":0}').length === 2, 10_000);
   await until(async () => (await queueCount(queueName())) === 0, 10_000);
+  await source.stop();
+  source = undefined;
+});
+
+it('reports how long each invocation took (the benchmark reads it against the timeout)', async () => {
+  const summaries: BatchSummary[] = [];
+  source = await startSource(1, (summary) => summaries.push(summary));
+  slowBodies.set('{"n":0}', 400);
+  await send(1);
+  await until(() => summaries.length === 1, 10_000);
+  expect(summaries[0]).toMatchObject({ records: 1, failed: 0 });
+  expect(summaries[0]!.invocationMs).toBeGreaterThanOrEqual(400);
+  expect(summaries[0]!.invocationMs).toBeLessThan(5_000);
+  slowBodies.clear();
   await source.stop();
   source = undefined;
 });
