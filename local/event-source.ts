@@ -26,6 +26,14 @@ export interface EventSourceOptions {
   batchingWindowSeconds: number;
   /** Concurrent pollers, each with at most one invocation in flight. */
   concurrency: number;
+  /**
+   * Bounds an invocation by the work its messages carry, not only by their number: messages are added
+   * to a batch while their weight (`weigh`, e.g. events per message) stays within this; a batch always
+   * has at least one message. Messages received beyond it wait, still invisible, for the poller's
+   * next batch. Lambda has no such bound (its batch is `batchSize` messages, up to 6 MB).
+   */
+  maxBatchWeight?: number;
+  weigh?: (body: string) => number;
   onBatch?: (summary: BatchSummary) => void;
 }
 
@@ -95,10 +103,15 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
   let stopping = false;
   let paused = false;
 
-  const receiveBatch = async (): Promise<Message[]> => {
-    const messages: Message[] = [];
+  const weigh = options.weigh ?? (() => 1);
+  const maxWeight = options.maxBatchWeight ?? Number.POSITIVE_INFINITY;
+
+  /** Receives a batch, starting with the messages held back from the previous one; returns it and what it holds back now. */
+  const receiveBatch = async (held: Message[]): Promise<{ batch: Message[]; held: Message[] }> => {
+    const messages: Message[] = [...held];
+    let weight = messages.reduce((sum, message) => sum + weigh(message.Body ?? ''), 0);
     const deadline = Date.now() + options.batchingWindowSeconds * 1000;
-    while (!stopping && !paused && messages.length < options.batchSize) {
+    while (!stopping && !paused && messages.length < options.batchSize && weight < maxWeight) {
       if (messages.length > 0 && Date.now() >= deadline) break;
       const waitSeconds = messages.length === 0 ? POLL_WAIT_SECONDS : Math.ceil((deadline - Date.now()) / 1000);
       const response = await sqs.send(
@@ -111,9 +124,19 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
       );
       const received = response.Messages ?? [];
       messages.push(...received);
+      for (const message of received) weight += weigh(message.Body ?? '');
       if (received.length === 0 && messages.length > 0) break;
     }
-    return messages;
+    // The longest prefix within the bound, and at least one message.
+    let taken = 0;
+    let takenWeight = 0;
+    for (const message of messages) {
+      const next = weigh(message.Body ?? '');
+      if (taken > 0 && (takenWeight + next > maxWeight || taken >= options.batchSize)) break;
+      taken += 1;
+      takenWeight += next;
+    }
+    return { batch: messages.slice(0, taken), held: messages.slice(taken) };
   };
 
   const handle = async (messages: Message[]): Promise<void> => {
@@ -177,13 +200,20 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
 
   const poll = async (): Promise<void> => {
     let backoff = 100;
+    let held: Message[] = [];
     while (!stopping) {
       if (paused) {
+        if (held.length > 0) {
+          await release(held).catch(() => undefined);
+          held = [];
+        }
         await sleep(100);
         continue;
       }
       try {
-        const messages = await receiveBatch();
+        const received = await receiveBatch(held);
+        held = received.held;
+        const messages = received.batch;
         // Paused while receiving: nothing more is invoked after a pause; the messages wait in the queue.
         if (messages.length > 0 && paused) await release(messages);
         else if (messages.length > 0) await handle(messages);
@@ -196,6 +226,8 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
         backoff = Math.min(5_000, backoff * 2);
       }
     }
+    // Stopping with messages held back: hand them to the queue rather than leave them invisible.
+    if (held.length > 0) await release(held).catch(() => undefined);
   };
 
   const pollers = Array.from({ length: options.concurrency }, () => poll());

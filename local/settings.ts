@@ -14,6 +14,7 @@ const schema = z.object({
   STAGE: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -').default('local'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   EVENT_SOURCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  EVENT_SOURCE_MAX_BATCH_EVENTS: z.coerce.number().int().min(1).default(1000),
   /** An external cloud (LocalStack) to use instead of the embedded emulators. */
   CLOUD_ENDPOINT: z.url().optional(),
   /** Comma-separated origins a browser may call the API from; empty: no cross-origin access. */
@@ -29,6 +30,8 @@ export type StackSettings = {
   stage: string;
   region: string;
   eventSourceConcurrency: number;
+  /** Events one invocation of the processor is handed at most (one message is handed whatever its size). */
+  eventSourceMaxBatchEvents: number;
   /** Use this endpoint (LocalStack) instead of starting the embedded emulators. */
   cloudEndpoint?: string;
   corsOrigins: string[];
@@ -56,6 +59,7 @@ export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
     stage: s.STAGE,
     region: s.AWS_REGION,
     eventSourceConcurrency: s.EVENT_SOURCE_CONCURRENCY,
+    eventSourceMaxBatchEvents: s.EVENT_SOURCE_MAX_BATCH_EVENTS,
     corsOrigins: s.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     ...(s.CLOUD_ENDPOINT ? { cloudEndpoint: s.CLOUD_ENDPOINT } : {}),
   };

@@ -66,17 +66,22 @@ interface MemoryKb {
   pssAnon: number;
   /** PSS of file pages: mostly dynalite's LevelDB table files, which it maps into memory to read them. */
   pssFile: number;
+  /** PSS of the functions' process (serverless offline) and of the local cloud's process. */
+  functions: number;
+  cloud: number;
 }
 
 /** Memory (kB) of a process and all its descendants, from /proc/<pid>/smaps_rollup. */
 const treeMemoryKb = (rootPid: number): MemoryKb => {
-  const total: MemoryKb = { rss: 0, pss: 0, pssAnon: 0, pssFile: 0 };
+  const total: MemoryKb = { rss: 0, pss: 0, pssAnon: 0, pssFile: 0, functions: 0, cloud: 0 };
   for (const pid of processTree(rootPid)) {
     try {
       const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
       const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
       total.rss += field('Rss');
       total.pss += field('Pss');
+      if (pid === rootPid) total.cloud += field('Pss');
+      else if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('offline')) total.functions += field('Pss');
       total.pssAnon += field('Pss_Anon');
       total.pssFile += field('Pss_File');
     } catch {
@@ -319,7 +324,7 @@ const main = async (): Promise<void> => {
   log(`bench: ${machine()}`);
   log(`bench: starting the stack on a fresh data folder (${dataDir}) ...`);
   const stack = await startStack(env);
-  let peak: MemoryKb = { rss: 0, pss: 0, pssAnon: 0, pssFile: 0 };
+  let peak: MemoryKb = { rss: 0, pss: 0, pssAnon: 0, pssFile: 0, functions: 0, cloud: 0 };
   const sampleMemory = (): void => {
     const now = treeMemoryKb(stack.pid!);
     if (now.pss > peak.pss) peak = now;
@@ -558,6 +563,8 @@ const main = async (): Promise<void> => {
       [`peak PSS of the stack's processes${large ? ' (through the 200k run)' : ''} (MiB)`, mib(peak.pss), '<= 400', verdict(peak.pss / 1024 <= 400)],
       ['  of which anonymous memory (heaps, native allocations) (MiB)', mib(peak.pssAnon), '', ''],
       ["  of which file pages (dynalite's LevelDB tables mapped to read them, binaries) (MiB)", mib(peak.pssFile), '', ''],
+      ['  of which the functions\' process (serverless offline) (MiB)', mib(peak.functions), '', ''],
+      ["  of which the local cloud's process (dynalite, fauxqs, gateway, event source) (MiB)", mib(peak.cloud), '', ''],
       ['RSS at that peak (MiB)', mib(peak.rss), '', ''],
     );
     const correct =

@@ -127,5 +127,18 @@ export const batchIdOf = (body: string): string | undefined => {
   }
 };
 
+/**
+ * How many events a message body carries (1 for a body that is not one of ours: it is still one
+ * message's worth of work). The local event source bounds its batches with it.
+ */
+export const eventCountOf = (body: string): number => {
+  try {
+    const events = (JSON.parse(body) as { events?: unknown }).events;
+    return Array.isArray(events) && events.length > 0 ? events.length : 1;
+  } catch {
+    return 1;
+  }
+};
+
 /** A message body to send again unchanged (redrive): same batch id, so the same record. */
 export const resendable = (body: string): PackedMessage => ({ batch: batchIdOf(body) ?? '', body, bytes: Buffer.byteLength(body), eventCount: 0 });

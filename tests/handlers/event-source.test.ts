@@ -44,13 +44,13 @@ afterAll(async () => {
   lambda.close();
 });
 
-const send = async (count: number): Promise<void> => {
+const send = async (count: number, body = (n: number) => `{"n":${n}}`): Promise<void> => {
   const QueueUrl = await queueUrlOf(queueName());
   for (let start = 0; start < count; start += 10) {
     await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl,
-        Entries: Array.from({ length: Math.min(10, count - start) }, (_, i) => ({ Id: String(i), MessageBody: `{"n":${start + i}}` })),
+        Entries: Array.from({ length: Math.min(10, count - start) }, (_, i) => ({ Id: String(i), MessageBody: body(start + i) })),
       }),
     );
   }
@@ -65,9 +65,14 @@ const until = async (condition: () => Promise<boolean> | boolean, ms: number): P
 };
 
 /** The real event source on the test queue, invoking the stand-in function. */
-const startSource = (concurrency: number, onBatch?: (summary: BatchSummary) => void): Promise<EventSource> =>
+const startSource = (
+  concurrency: number,
+  onBatch?: (summary: BatchSummary) => void,
+  bound?: { maxBatchWeight: number; weigh: (body: string) => number },
+): Promise<EventSource> =>
   startEventSource({
     ...(onBatch ? { onBatch } : {}),
+    ...bound,
     sqsEndpoint: process.env.AWS_ENDPOINT_URL!,
     lambdaEndpoint: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
     region: 'us-east-1',
@@ -119,6 +124,36 @@ it('reports how long each invocation took (the benchmark reads it against the ti
   expect(summaries[0]!.invocationMs).toBeGreaterThanOrEqual(400);
   expect(summaries[0]!.invocationMs).toBeLessThan(5_000);
   slowBodies.clear();
+  await source.stop();
+  source = undefined;
+});
+
+it('bounds a batch by the weight of its messages, holds the rest for the next batch, and hands a heavy message alone', async () => {
+  const weigh = (body: string): number => (JSON.parse(body) as { w: number }).w;
+  const batches: string[][] = [];
+  source = await startSource(1, undefined, { maxBatchWeight: 7, weigh });
+  source.pause();
+  // Nine messages of weight 3 and one of weight 20, all waiting before the source receives any.
+  await send(10, (n) => JSON.stringify({ n, w: n === 4 ? 20 : 3 }));
+  seenBodies.length = 0;
+  invocations = [];
+  source.resume();
+  await until(async () => seenBodies.length >= 10 && (await queueCount(queueName())) === 0, 15_000);
+  // Rebuild each invocation's bodies from the order the stand-in saw them in.
+  let at = 0;
+  for (const size of invocations) {
+    batches.push(seenBodies.slice(at, at + size));
+    at += size;
+  }
+  expect(seenBodies.map((body) => (JSON.parse(body) as { n: number }).n).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  for (const batch of batches) {
+    const weight = batch.reduce((sum, body) => sum + weigh(body), 0);
+    if (batch.length > 1) expect(weight).toBeLessThanOrEqual(7);
+    else expect(batch).toHaveLength(1);
+  }
+  // Weight 3 + 3 fits 7, a third does not: no batch of light messages has more than two.
+  expect(Math.max(...batches.map((batch) => batch.length))).toBe(2);
+  expect(batches.filter((batch) => batch.some((body) => weigh(body) === 20))).toEqual([[JSON.stringify({ n: 4, w: 20 })]]);
   await source.stop();
   source = undefined;
 });

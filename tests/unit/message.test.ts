@@ -1,5 +1,5 @@
 import { validatePublishRequest } from '../../lib/core/publish-request.ts';
-import { batchIdOf, groupIntoBatches, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MAX_TOPICS_PER_MESSAGE, packMessages, parseMessage } from '../../lib/queue/message.ts';
+import { batchIdOf, eventCountOf, groupIntoBatches, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, MAX_TOPICS_PER_MESSAGE, packMessages, parseMessage } from '../../lib/queue/message.ts';
 
 const events = (count: number, payloadBytes: number) =>
   validatePublishRequest(
@@ -70,5 +70,18 @@ describe('packing events into SQS messages', () => {
   it('refuses a message that is not ours', () => {
     expect(() => parseMessage('{"v":1,"batch":"nope","shard":0,"events":[]}')).toThrow();
     expect(() => parseMessage('not json')).toThrow();
+  });
+});
+
+describe('eventCountOf (the local event source weighs messages with it)', () => {
+  it('counts the events a packed message carries', () => {
+    const events = validatePublishRequest(Array.from({ length: 7 }, (_, i) => ({ topic: 't', event_id: `e${i}`, timestamp: '2026-11-25T00:00:00Z', source: 's', payload: {} })));
+    expect(packMessages(events).map((message) => eventCountOf(message.body))).toEqual([7]);
+  });
+
+  it('weighs a foreign or broken body as one message', () => {
+    expect(eventCountOf('not json')).toBe(1);
+    expect(eventCountOf('{"events":"no"}')).toBe(1);
+    expect(eventCountOf('{"events":[]}')).toBe(1);
   });
 });
