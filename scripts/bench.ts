@@ -507,6 +507,11 @@ const main = async (): Promise<void> => {
     const pausedSingleRequests = 20_000;
     log(`bench: (d) ${pausedSingleRequests.toLocaleString('en-US')} requests of one event, 32 in flight, processing paused, then drained ...`);
     const pausedSingle = await publishPaused(1, pausedSingleRequests, SINGLE, 'single-acceptance');
+    // One request at a time never shares a message: each event is its own message, as every request is
+    // on Lambda (one request per container). Its drain is what processing one-event messages costs.
+    const lambdaLikeRequests = 5_000;
+    log(`bench: (d) ${lambdaLikeRequests.toLocaleString('en-US')} requests of one event, one at a time (one message each, as on Lambda), processing paused, then drained ...`);
+    const lambdaLike = await publishPaused(1, lambdaLikeRequests, { batch: 1, concurrency: 1, retries: 10 }, 'single-one-at-a-time');
     const singleRequests = values['skip-large'] ? 10_000 : 100_000;
     log(`bench: (d) ${singleRequests.toLocaleString('en-US')} requests of one event, 30% duplicates, 32 in flight, end to end ...`);
     const single = await runE2e(singleRequests, runs.length, SINGLE);
@@ -538,6 +543,7 @@ const main = async (): Promise<void> => {
       ['end to end / raw ceiling, 20k', (e2e / ceiling).toFixed(2), '>= 0.70', e2e / ceiling >= 0.7 ? 'met' : 'MISSED'],
       [`single events: requests/s accepted, processing paused (${pausedSingleRequests.toLocaleString('en-US')} requests, 32 in flight)`, String(pausedSingle.reports[0]!.publish_rate), '', ''],
       [`single events: backlog drain, ${pausedSingleRequests.toLocaleString('en-US')} queued events in ${pausedSingle.queuedMessages.toLocaleString('en-US')} messages (events/s)`, String(pausedSingle.drainRate), '', ''],
+      [`single events sent one at a time (one message each, as on Lambda): backlog drain, ${lambdaLike.queuedMessages.toLocaleString('en-US')} messages (events/s)`, String(lambdaLike.drainRate), '', ''],
       [`single events: requests/s accepted while processing (${singleRequests.toLocaleString('en-US')} requests, 32 in flight)`, String(single.publish_rate), '', ''],
       [`single events: end to end, ${singleRequests.toLocaleString('en-US')} requests / 30% (events/s)`, String(single.end_to_end_rate ?? 0), '>= 600', verdict((single.end_to_end_rate ?? 0) >= 600)],
       ['single events: CPU per event end to end, all stack processes (ms)', cpuPerEvent(single).toFixed(2), '<= 3.0', verdict(cpuPerEvent(single) <= 3)],
@@ -570,6 +576,7 @@ const main = async (): Promise<void> => {
     const correct =
       batched.exact &&
       pausedSingle.exact &&
+      lambdaLike.exact &&
       runs.every(({ report }) => report.invariants.unique_equals_distinct && report.invariants.received_equals_unique_plus_duplicates && report.drained);
     const width = Math.max(...rows.map((row) => row[0].length));
     log('');
@@ -621,6 +628,10 @@ const main = async (): Promise<void> => {
         (r) =>
           `| ${pausedSingleRequests / 1000}k single events, 32 in flight | ${r.requests} | ${r.publish_rate} | ${r.latency_ms.p50} | ${r.latency_ms.p95} | ${r.latency_ms.p99} | ${r.retries} | ${otherCoresOf.get(r)!.toFixed(2)} |`,
       ),
+      ...lambdaLike.reports.map(
+        (r) =>
+          `| ${lambdaLikeRequests / 1000}k single events, one at a time | ${r.requests} | ${r.publish_rate} | ${r.latency_ms.p50} | ${r.latency_ms.p95} | ${r.latency_ms.p99} | ${r.retries} | ${otherCoresOf.get(r)!.toFixed(2)} |`,
+      ),
       '',
       '## Backlog drains (processing alone)',
       '',
@@ -629,6 +640,7 @@ const main = async (): Promise<void> => {
       ...[
         [`${acceptanceRuns.length * 20_000} events in messages of 500`, batched] as const,
         [`${pausedSingleRequests} one-event requests in ${pausedSingle.queuedMessages} messages`, pausedSingle] as const,
+        [`${lambdaLikeRequests} one-event requests sent one at a time, in ${lambdaLike.queuedMessages} messages`, lambdaLike] as const,
       ].map(
         ([name, d]) =>
           `| ${name} | ${d.drainSeconds.toFixed(1)} | ${d.drainRate} | ${d.cpu.functions.toFixed(1)} | ${d.cpu.cloud.toFixed(1)} | ${(d.cpu.other / d.drainSeconds).toFixed(2)} | ${d.cpu.failures} |`,
