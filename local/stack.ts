@@ -57,7 +57,7 @@ const waitForHealth = async (url: string, offline: ChildProcess, timeoutMs: numb
 /**
  * serverless-esbuild bundles the functions when serverless offline starts and then leaves esbuild's
  * service process (Go, ~220-360 MB) idle for as long as serverless offline runs; nothing rebuilds
- * here (no watch mode), so the stack stops it once the functions answer.
+ * here (serverless.yml turns its file watcher off), so the stack stops it once the functions answer.
  */
 const stopIdleBundler = (parentPid: number): void => {
   for (const entry of readdirSync('/proc')) {
