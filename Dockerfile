@@ -7,6 +7,8 @@ RUN chown node:node /app
 USER node
 
 COPY --chown=node:node package.json package-lock.json ./
+# npm install applies these fixes to dependencies (patch-package, postinstall).
+COPY --chown=node:node patches ./patches
 RUN npm install --no-audit --no-fund
 
 COPY --chown=node:node . .

@@ -70,6 +70,13 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile.indexOf('USER node')).toBeLessThan(dockerfile.indexOf('RUN npm install'));
   });
+
+  it('has the dependency patches in place when npm install runs its postinstall (patch-package)', () => {
+    const dockerfile = readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
+    const copied = dockerfile.indexOf('COPY --chown=node:node patches ./patches');
+    expect(copied).toBeGreaterThan(-1);
+    expect(copied).toBeLessThan(dockerfile.indexOf('RUN npm install'));
+  });
 });
 
 describe('the LocalStack init hook', () => {
