@@ -4,7 +4,7 @@
 // their retry finds their records and finishes the fold (see lib/core/fold.ts).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { foldProcessed, processingDeadline, processQueueMessage, upgradeOnce } from '#lib/api/process';
+import { foldProcessed, processingDeadline, processQueueMessage, readBatch, upgradeOnce } from '#lib/api/process';
 import { OutOfTimeError } from '#lib/core/errors';
 import { logger } from '#lib/app/logger';
 import { getServices } from '#lib/app/services';
@@ -21,9 +21,10 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const outOfTime: string[] = [];
   let recordsReused = 0;
   const deadline = processingDeadline(context.getRemainingTimeInMillis());
+  const read = await readBatch(services, event.Records.map((record) => record.body));
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
-      const result = await processQueueMessage(services, record.body, { checkpoint: faultCheckpoint(), deadline });
+      const result = await processQueueMessage(services, record.body, { checkpoint: faultCheckpoint(), deadline, read });
       processed.set(record.messageId, result.record);
       if (!result.recordCreated) recordsReused += 1;
     } catch (error) {

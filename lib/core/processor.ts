@@ -36,6 +36,11 @@ export interface ProcessOptions {
   checkpoint?: (point: Checkpoint) => void | Promise<void>;
   now?: () => Date;
   /**
+   * The stored deliveries of this message's keys, read before (a batch reads the keys of all its
+   * messages at once); a key it lacks is not stored. Without it the message reads its own keys.
+   */
+  storedDeliveries?: ReadonlyMap<string, string>;
+  /**
    * Epoch ms after which no new write starts: the message fails with OutOfTimeError instead, well
    * before the invocation's timeout would kill it half-way.
    */
@@ -84,7 +89,7 @@ export const processMessage = async (
     }
   });
 
-  const decideFromStored = (indexes: number[], deliveries: Map<string, string>): number[] => {
+  const decideFromStored = (indexes: number[], deliveries: ReadonlyMap<string, string>): number[] => {
     const absent: number[] = [];
     for (const index of indexes) {
       const stored = deliveries.get(dedupKey(events[index]!));
@@ -94,7 +99,10 @@ export const processMessage = async (
     return absent;
   };
 
-  const toPut = decideFromStored(toWrite, await store.getDeliveries(toWrite.map((index) => dedupKey(events[index]!))));
+  // Any read of the keys made before the puts will do: a put it wrongly lets through is refused by its
+  // condition and decided by the read after it, as when a concurrent delivery wins the race.
+  const stored = options.storedDeliveries ?? (await store.getDeliveries(toWrite.map((index) => dedupKey(events[index]!))));
+  const toPut = decideFromStored(toWrite, stored);
   const conflicts: number[] = [];
   const limit = pLimit(options.putConcurrency ?? PUT_CONCURRENCY);
   await Promise.all(

@@ -154,6 +154,37 @@ describe('process: every distinct event stored once, every delivery counted once
     expect((await events({ topic, limit: '100' })).body.events).toHaveLength(30);
   });
 
+  it('reads the keys of a whole batch at once: ten one-event messages, one key read', async () => {
+    const topic = uniqueTopic('batchread');
+    // One request after the other: ten messages of one event each, two of them repeats.
+    for (let request = 0; request < 10; request += 1) await publish(makeEvent(topic, `k${request % 8}`));
+    const messages = await receiveAll(queueName());
+    expect(messages).toHaveLength(10);
+    // The processor's own client, observed: a key read is a BatchGetItem projecting the delivery id.
+    const keyReads: number[] = [];
+    const client = dynamoClient('batch');
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { RequestItems?: Record<string, { ProjectionExpression?: string; Keys?: unknown[] }> };
+        for (const request of Object.values(input.RequestItems ?? {})) {
+          if (request.ProjectionExpression?.includes('delivery')) keyReads.push(request.Keys?.length ?? 0);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countKeyReads' },
+    );
+    try {
+      expect((await processHandler(sqsEvent(messages), context('process'))).batchItemFailures).toEqual([]);
+    } finally {
+      client.middlewareStack.remove('countKeyReads');
+    }
+    await deleteMessages(queueName(), messages);
+    // One read for the batch names its 8 distinct keys. The two repeats were not stored when it was made,
+    // so each was put beside its original; one put of each pair was refused and re-read its key.
+    expect(keyReads).toEqual([8, 1, 1]);
+    expect(await topicCounts(topic)).toEqual({ unique: 8, duplicate: 2 });
+  });
+
   it('applies a message once when two invocations process it at the same time', async () => {
     const topic = uniqueTopic('twoinvocations');
     await publish([makeEvent(topic, 'a'), makeEvent(topic, 'b'), makeEvent(topic, 'a')]);
