@@ -86,6 +86,9 @@ const POLL_WAIT_SECONDS = 2;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** SQS's batch calls take at most 10 entries. */
+const inTens = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / 10) }, (_, i) => items.slice(i * 10, i * 10 + 10));
+
 export const startEventSource = async (options: EventSourceOptions): Promise<EventSource> => {
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: options.region, credentials, useQueueUrlAsEndpoint: false });
@@ -169,11 +172,12 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
       counters.errors += 1;
     }
     const done = messages.filter((message) => !failedIds.has(message.MessageId!));
-    if (done.length > 0) {
+    // SQS takes at most 10 entries per DeleteMessageBatch; a batch may hold more messages than that.
+    for (const group of inTens(done)) {
       const response = await sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl,
-          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+          Entries: group.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
         }),
       );
       // A record we failed to delete is redelivered later; the processor is idempotent, so that is safe.
@@ -190,12 +194,14 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
    * second, not zero: the embedded SQS loses track of a message made visible with 0 (README).
    */
   const release = async (messages: Message[]): Promise<void> => {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl,
-        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 1 })),
-      }),
-    );
+    for (const group of inTens(messages)) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl,
+          Entries: group.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 1 })),
+        }),
+      );
+    }
   };
 
   const poll = async (): Promise<void> => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { startEventSource, type BatchSummary, type EventSource } from '../../local/event-source.ts';
+import { startEventSource, type BatchSummary, type EventSource, type EventSourceOptions } from '../../local/event-source.ts';
 import { queueCount, queueUrlOf, sqs } from '../support/lambda.ts';
 
 const queueName = (): string => process.env.QUEUE_NAME!;
@@ -68,11 +68,10 @@ const until = async (condition: () => Promise<boolean> | boolean, ms: number): P
 const startSource = (
   concurrency: number,
   onBatch?: (summary: BatchSummary) => void,
-  bound?: { maxBatchWeight: number; weigh: (body: string) => number },
+  extra: Partial<EventSourceOptions> = {},
 ): Promise<EventSource> =>
   startEventSource({
     ...(onBatch ? { onBatch } : {}),
-    ...bound,
     sqsEndpoint: process.env.AWS_ENDPOINT_URL!,
     lambdaEndpoint: `http://127.0.0.1:${(lambda.address() as AddressInfo).port}`,
     region: 'us-east-1',
@@ -81,6 +80,7 @@ const startSource = (
     batchSize: 10,
     batchingWindowSeconds: 0,
     concurrency,
+    ...extra,
   });
 
 it('stops invoking the moment it is paused, keeps the messages, and picks them up on resume', async () => {
@@ -154,6 +154,22 @@ it('bounds a batch by the weight of its messages, holds the rest for the next ba
   // Weight 3 + 3 fits 7, a third does not: no batch of light messages has more than two.
   expect(Math.max(...batches.map((batch) => batch.length))).toBe(2);
   expect(batches.filter((batch) => batch.some((body) => weigh(body) === 20))).toEqual([[JSON.stringify({ n: 4, w: 20 })]]);
+  await source.stop();
+  source = undefined;
+});
+
+it('hands a batch of more than 10 messages to one invocation and deletes them all (SQS deletes 10 per call)', async () => {
+  source = await startSource(1, undefined, { batchSize: 25, batchingWindowSeconds: 1 });
+  source.pause();
+  await send(25);
+  invocations = [];
+  source.resume();
+  await until(() => invocations.reduce((sum, n) => sum + n, 0) >= 25, 10_000);
+  expect(Math.max(...invocations)).toBeGreaterThan(10);
+  await until(async () => (await queueCount(queueName())) === 0, 10_000);
+  // Nothing comes back: every message of the batch was deleted, none left to its visibility timeout.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  expect(invocations.reduce((sum, n) => sum + n, 0)).toBe(25);
   await source.stop();
   source = undefined;
 });
