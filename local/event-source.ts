@@ -106,13 +106,19 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
   let stopping = false;
   let paused = false;
 
-  const weigh = options.weigh ?? (() => 1);
+  // Weighed once per message (weighing may mean decoding a 256 KB body).
+  const weights = new WeakMap<Message, number>();
+  const weigh = (message: Message): number => {
+    let weight = weights.get(message);
+    if (weight === undefined) weights.set(message, (weight = options.weigh ? options.weigh(message.Body ?? '') : 1));
+    return weight;
+  };
   const maxWeight = options.maxBatchWeight ?? Number.POSITIVE_INFINITY;
 
   /** Receives a batch, starting with the messages held back from the previous one; returns it and what it holds back now. */
   const receiveBatch = async (held: Message[]): Promise<{ batch: Message[]; held: Message[] }> => {
     const messages: Message[] = [...held];
-    let weight = messages.reduce((sum, message) => sum + weigh(message.Body ?? ''), 0);
+    let weight = messages.reduce((sum, message) => sum + weigh(message), 0);
     const deadline = Date.now() + options.batchingWindowSeconds * 1000;
     while (!stopping && !paused && messages.length < options.batchSize && weight < maxWeight) {
       if (messages.length > 0 && Date.now() >= deadline) break;
@@ -127,14 +133,14 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
       );
       const received = response.Messages ?? [];
       messages.push(...received);
-      for (const message of received) weight += weigh(message.Body ?? '');
+      for (const message of received) weight += weigh(message);
       if (received.length === 0 && messages.length > 0) break;
     }
     // The longest prefix within the bound, and at least one message.
     let taken = 0;
     let takenWeight = 0;
     for (const message of messages) {
-      const next = weigh(message.Body ?? '');
+      const next = weigh(message);
       if (taken > 0 && (takenWeight + next > maxWeight || taken >= options.batchSize)) break;
       taken += 1;
       takenWeight += next;
