@@ -22,6 +22,9 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   let recordsReused = 0;
   const deadline = processingDeadline(context.getRemainingTimeInMillis());
   const read = await readBatch(services, event.Records.map((record) => record.body));
+  if (read.readError !== undefined) {
+    logger.warn("the batch's key read failed; each message reads its own keys", { request_id: context.awsRequestId, error: read.readError as Error });
+  }
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
       const result = await processQueueMessage(services, record.body, { checkpoint: faultCheckpoint(), deadline, read });

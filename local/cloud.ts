@@ -3,7 +3,7 @@
 // talk to LocalStack on :4566.
 import http from 'node:http';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
@@ -35,7 +35,23 @@ const listen = async (server: http.Server, port: number, host: string): Promise<
 const isDynamoDbRequest = (req: http.IncomingMessage): boolean =>
   String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB');
 
+/**
+ * dynalite 4.0.0 leaks a LevelDB iterator per query (patches/dynalite+4.0.0.patch fixes it, README
+ * "The local runtime"). The patch is applied by `npm install` (patch-package, postinstall); an install
+ * that skipped scripts would bring the leak back silently, so the stack refuses to start without it.
+ */
+const assertDynalitePatched = (): void => {
+  const file = require.resolve('dynalite/db/index.js');
+  if (!readFileSync(file, 'utf8').includes('iterator.close()')) {
+    throw new Error(
+      `${file} is not patched: run \`npm install\` (it applies patches/ through patch-package; \`--ignore-scripts\` skips that). ` +
+        'Unpatched, the embedded DynamoDB keeps memory and table files for every query it ever answered.',
+    );
+  }
+};
+
 export const startLocalCloud = async (options: LocalCloudOptions): Promise<LocalCloud> => {
+  assertDynalitePatched();
   const host = options.host ?? '127.0.0.1';
   const dynamoDir = path.join(options.dataDir, 'dynamodb');
   const sqsDir = path.join(options.dataDir, 'sqs');

@@ -34,6 +34,12 @@ export interface EventSourceOptions {
    */
   maxBatchWeight?: number;
   weigh?: (body: string) => number;
+  /**
+   * A message held back longer than this (ms) is handed back to the queue instead of waiting on: held
+   * messages stay invisible only for the queue's visibility timeout. Default 20 s; the stack passes a
+   * third of the queue's visibility timeout.
+   */
+  maxHoldMs?: number;
   onBatch?: (summary: BatchSummary) => void;
 }
 
@@ -108,6 +114,8 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
 
   // Weighed once per message (weighing may mean decoding a 256 KB body).
   const weights = new WeakMap<Message, number>();
+  const receivedAt = new WeakMap<Message, number>();
+  const maxHoldMs = options.maxHoldMs ?? 20_000;
   const weigh = (message: Message): number => {
     let weight = weights.get(message);
     if (weight === undefined) weights.set(message, (weight = options.weigh ? options.weigh(message.Body ?? '') : 1));
@@ -117,7 +125,9 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
 
   /** Receives a batch, starting with the messages held back from the previous one; returns it and what it holds back now. */
   const receiveBatch = async (held: Message[]): Promise<{ batch: Message[]; held: Message[] }> => {
-    const messages: Message[] = [...held];
+    const stale = held.filter((message) => performance.now() - (receivedAt.get(message) ?? 0) > maxHoldMs);
+    if (stale.length > 0) await releaseQuietly(stale, 'held too long');
+    const messages: Message[] = held.filter((message) => !stale.includes(message));
     let weight = messages.reduce((sum, message) => sum + weigh(message), 0);
     const deadline = Date.now() + options.batchingWindowSeconds * 1000;
     while (!stopping && !paused && messages.length < options.batchSize && weight < maxWeight) {
@@ -132,6 +142,7 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
         }),
       );
       const received = response.Messages ?? [];
+      for (const message of received) receivedAt.set(message, performance.now());
       messages.push(...received);
       for (const message of received) weight += weigh(message);
       if (received.length === 0 && messages.length > 0) break;
@@ -210,13 +221,22 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
     }
   };
 
+  /** Hands messages back; a failure leaves them to their visibility timeout, and is reported. */
+  const releaseQuietly = async (messages: Message[], why: string): Promise<void> => {
+    try {
+      await release(messages);
+    } catch (error) {
+      options.onBatch?.({ records: 0, failed: 0, error: `could not hand back ${messages.length} message(s) ${why} (they return after the visibility timeout): ${(error as Error).message}` });
+    }
+  };
+
   const poll = async (): Promise<void> => {
     let backoff = 100;
     let held: Message[] = [];
     while (!stopping) {
       if (paused) {
         if (held.length > 0) {
-          await release(held).catch(() => undefined);
+          await releaseQuietly(held, 'held at the pause');
           held = [];
         }
         await sleep(100);
@@ -239,7 +259,7 @@ export const startEventSource = async (options: EventSourceOptions): Promise<Eve
       }
     }
     // Stopping with messages held back: hand them to the queue rather than leave them invisible.
-    if (held.length > 0) await release(held).catch(() => undefined);
+    if (held.length > 0) await releaseQuietly(held, 'held at the stop');
   };
 
   const pollers = Array.from({ length: options.concurrency }, () => poll());

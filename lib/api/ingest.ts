@@ -5,12 +5,15 @@
 import pLimit from 'p-limit';
 import { BacklogError, DependencyError } from '../core/errors.ts';
 import type { AcceptedEvent } from '../core/publish-request.ts';
-import { SendCoalescer, type SendResult } from '../queue/coalesce.ts';
-import { groupIntoBatches, type PackedMessage } from '../queue/message.ts';
+import { SendCoalescer, type RequestOutcome, type SendResult } from '../queue/coalesce.ts';
+import { groupIntoBatches, MAX_MESSAGE_BYTES, packMessages, type PackedMessage } from '../queue/message.ts';
 import { PartialSendError, queueDepth, queueUrl, sendBatch } from '../queue/sqs.ts';
 import type { Services } from '../app/services.ts';
 
 const SEND_CONCURRENCY = 8;
+
+/** A request of at least this many bytes of events fills a message of its own: it is sent at once, alone. */
+const COALESCE_BELOW_BYTES = MAX_MESSAGE_BYTES / 2;
 
 export interface PublishResult {
   accepted: number;
@@ -56,6 +59,16 @@ const sendMessages = async (services: Pick<Services, 'sqs' | 'config'>, messages
   return { sent, failures };
 };
 
+const sendAlone = async (services: Pick<Services, 'sqs' | 'config'>, events: AcceptedEvent[]): Promise<RequestOutcome> => {
+  const messages = packMessages(events);
+  const { sent, failures } = await sendMessages(services, messages);
+  return {
+    accepted: sent.reduce((sum, message) => sum + message.eventCount, 0),
+    messages: messages.length,
+    ...(failures.length > 0 ? { failure: failures[0] } : {}),
+  };
+};
+
 /** One coalescer per client and queue: concurrent requests in this process share its messages. */
 const coalescers = new WeakMap<object, Map<string, SendCoalescer>>();
 const coalescerFor = (services: Pick<Services, 'sqs' | 'config'>): SendCoalescer => {
@@ -68,7 +81,8 @@ const coalescerFor = (services: Pick<Services, 'sqs' | 'config'>): SendCoalescer
 
 export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, events: AcceptedEvent[]): Promise<PublishResult> => {
   await checkBacklog(services);
-  const outcome = await coalescerFor(services).submit(events);
+  const bytes = events.reduce((sum, event) => sum + event.bytes, 0);
+  const outcome = bytes >= COALESCE_BELOW_BYTES ? await sendAlone(services, events) : await coalescerFor(services).submit(events);
   if (outcome.failure !== undefined) {
     throw new DependencyError(
       `the queue accepted ${outcome.accepted} of ${events.length} events; retry the request (events already accepted count as duplicates)`,

@@ -31,6 +31,8 @@ export interface BatchRead {
   messages: Map<string, QueueMessage>;
   /** Absent when the read failed: each message then reads its own keys. */
   deliveries?: Map<string, string>;
+  /** Why the read failed. */
+  readError?: unknown;
 }
 
 /**
@@ -49,8 +51,8 @@ export const readBatch = async (services: Pick<Services, 'store'>, bodies: strin
   const keys = [...messages.values()].flatMap((message) => message.events.map(dedupKey));
   try {
     return { messages, deliveries: await services.store.getDeliveries(keys) };
-  } catch {
-    return { messages };
+  } catch (error) {
+    return { messages, readError: error };
   }
 };
 

@@ -114,13 +114,13 @@ describe('the aggregator over HTTP', () => {
     const sum = (field: 'received' | 'unique' | 'duplicate') => series.points.reduce((total, point) => total + point[field], 0);
     expect([sum('received'), sum('unique'), sum('duplicate')]).toEqual([1000, 700, 300]);
     // Every invocation of the processor is logged with its duration and the function's timeout
-    // (serverless.yml: 30 s), which is what `npm run bench` reports.
+    // (serverless.yml: 30 s), which is what `npm run bench` reports; none ran into the timeout.
     const invocations = readFileSync(path.join(dataDir, 'logs', 'invocations.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { ms: number; timeout_ms: number; records: number });
     expect(invocations.reduce((sum, invocation) => sum + invocation.records, 0)).toBeGreaterThanOrEqual(4);
     for (const invocation of invocations) {
       expect(invocation.timeout_ms).toBe(30_000);
       expect(invocation.ms).toBeGreaterThan(0);
-      expect(invocation.ms).toBeLessThan(10_000);
+      expect(invocation.ms).toBeLessThan(invocation.timeout_ms);
     }
   });
 

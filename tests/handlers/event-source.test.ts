@@ -18,14 +18,17 @@ const outOfTimeOnce = new Set<string>();
 const seenBodies: string[] = [];
 /** The stand-in answers an invocation that carries this body only after this many ms. */
 const slowBodies = new Map<string, number>();
+/** The receive count each body had when the stand-in was handed it (the last time). */
+const receiveCounts = new Map<string, string>();
 
 beforeAll(async () => {
   lambda = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const records = (JSON.parse(body) as { Records: Array<{ messageId: string; body: string }> }).Records;
+      const records = (JSON.parse(body) as { Records: Array<{ messageId: string; body: string; attributes: { ApproximateReceiveCount: string } }> }).Records;
       invocations.push(records.length);
+      for (const record of records) receiveCounts.set(record.body, record.attributes.ApproximateReceiveCount);
       seenBodies.push(...records.map((record) => record.body));
       const late = records.filter((record) => outOfTimeOnce.delete(record.body)).map((record) => record.messageId);
       const delay = Math.max(0, ...records.map((record) => slowBodies.get(record.body) ?? 0));
@@ -170,6 +173,25 @@ it('hands a batch of more than 10 messages to one invocation and deletes them al
   // Nothing comes back: every message of the batch was deleted, none left to its visibility timeout.
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   expect(invocations.reduce((sum, n) => sum + n, 0)).toBe(25);
+  await source.stop();
+  source = undefined;
+});
+
+it('hands back a message it held for the next batch longer than maxHoldMs, instead of keeping it invisible', async () => {
+  const weigh = (body: string): number => (JSON.parse(body) as { w: number }).w;
+  source = await startSource(1, undefined, { maxBatchWeight: 3, weigh, maxHoldMs: 300 });
+  source.pause();
+  await send(3, (n) => JSON.stringify({ n, w: 3, hold: true }));
+  seenBodies.length = 0;
+  receiveCounts.clear();
+  // Each invocation takes 800 ms; the two messages held behind the first are then stale.
+  for (let n = 0; n < 3; n += 1) slowBodies.set(JSON.stringify({ n, w: 3, hold: true }), 800);
+  source.resume();
+  await until(async () => seenBodies.length >= 3 && (await queueCount(queueName())) === 0, 20_000);
+  slowBodies.clear();
+  // Each handed to the function once; at least one of the held ones went back to the queue and was received again.
+  expect([...seenBodies].sort()).toEqual([0, 1, 2].map((n) => JSON.stringify({ n, w: 3, hold: true })).sort());
+  expect([...receiveCounts.values()].some((count) => Number(count) >= 2)).toBe(true);
   await source.stop();
   source = undefined;
 });
