@@ -1,5 +1,6 @@
 // Statistics: totals from the total counter shards (one BatchGetItem), the top topics by volume (one
-// query per partition of the volume index), and the queues' depth. Its cost does not depend on the
+// query per partition of the volume index, then one BatchGetItem of those topics' counters), and the
+// queues' depth. Its cost does not depend on the
 // number of topics or on how long the aggregator has run.
 import { dedupRate } from '../core/counting.ts';
 import { BadQueryError } from '../core/errors.ts';
