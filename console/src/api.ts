@@ -1,25 +1,12 @@
 // The JSON API, as the console reads it. Same origin: every path is relative to the page, so the
 // console works wherever the stack serves it.
+import type { TopicStats } from '../../lib/api/wire.ts';
 import { field, parseExact, toPlain, type Json } from './json.ts';
 
-export interface TopicCounts {
-  topic: string;
-  received: number;
-  unique: number;
-  duplicate: number;
-}
-
-export interface Stats {
-  received: number;
-  unique_processed: number;
-  duplicate_dropped: number;
-  processed: number;
-  dedup_rate: number;
-  top_topics: TopicCounts[];
-  queue: { visible: number; in_flight: number; delayed: number; dlq: number };
-  started_at: string | null;
-  uptime_seconds: number;
-}
+// The /stats body has one definition, shared with the functions (a types-only module: nothing of it
+// reaches the bundle).
+export type { Stats } from '../../lib/api/wire.ts';
+export type { TopicStats as TopicCounts } from '../../lib/api/wire.ts';
 
 export interface SeriesPoint {
   t: string;
@@ -35,7 +22,7 @@ export interface Series {
   points: SeriesPoint[];
 }
 
-export interface Topic extends TopicCounts {
+export interface Topic extends TopicStats {
   first_event_at: string | null;
   last_event_at: string | null;
 }

@@ -5,32 +5,11 @@
 import { dedupRate } from '../core/counting.ts';
 import { BadQueryError } from '../core/errors.ts';
 import { normalizeTimestamp } from '../core/time.ts';
-import { queueDepth, type QueueDepth } from '../queue/sqs.ts';
+import { queueDepth } from '../queue/sqs.ts';
+import type { Stats } from './wire.ts';
 import type { Services } from '../app/services.ts';
 
-export interface TopicStats {
-  topic: string;
-  received: number;
-  unique: number;
-  duplicate: number;
-}
-
-/** The body of GET /stats: the one definition, imported by the publisher, the benchmark and the tests. */
-export interface Stats {
-  /** Events taken from the queue and counted (each exactly once, as unique or duplicate). */
-  received: number;
-  unique_processed: number;
-  duplicate_dropped: number;
-  /** unique_processed + duplicate_dropped; equals received. */
-  processed: number;
-  dedup_rate: number;
-  /** The topics with the most events received, most first. */
-  top_topics: TopicStats[];
-  /** Messages (each carries one or many events) still in the queue, and in the DLQ. */
-  queue: QueueDepth & { dlq: number };
-  started_at: string | null;
-  uptime_seconds: number;
-}
+export type { Stats, TopicStats } from './wire.ts';
 
 export const readStats = async (
   services: Pick<Services, 'counters' | 'sqs' | 'config'>,
