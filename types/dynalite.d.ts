@@ -6,6 +6,8 @@ declare module 'dynalite' {
     deleteTableMs?: number;
     updateTableMs?: number;
     maxItemSizeKb?: number;
+    /** LevelDB open options (classic-level); added by patches/dynalite+4.0.0.patch. */
+    levelOptions?: { writeBufferSize?: number; cacheSize?: number; maxFileSize?: number };
   }
   function dynalite(options?: DynaliteOptions): Server;
   export default dynalite;

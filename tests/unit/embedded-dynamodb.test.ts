@@ -5,14 +5,15 @@
 // compaction could not delete, against 210 MB and 46 MB with the fix in patches/ (applied by
 // `npm install` through patch-package). This runs the real dynalite in this process and counts the
 // LevelDB resources (iterators, batches) it leaves open, through abstract-level's own bookkeeping.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { AbstractLevel } from 'abstract-level';
 import dynalite from 'dynalite';
+import { EMBEDDED_DYNAMODB_LEVEL_OPTIONS } from '../../local/cloud.ts';
 
 const open = new Set<object>();
 const attach = AbstractLevel.prototype.attachResource;
@@ -76,4 +77,54 @@ it('closes the iterator of every query, whether it reads to the end or stops at 
   // Closing is asynchronous (the stream's destroy); give it a moment to finish.
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(open.size - before).toBe(0);
+});
+
+// The local cloud opens LevelDB with a 32 MiB write buffer (local/cloud.ts says why), through an
+// option the patch adds. Observed on disk: LevelDB writes a level-0 table file (.ldb) when its
+// memtable fills. 6 MiB of items fill LevelDB's default 4 MiB memtable (the control, which shows
+// that a flush is seen here) but not the local cloud's.
+it('opens LevelDB with the local cloud’s write buffer: 6 MiB of writes stay in the memtable', async () => {
+  const started: Array<{ dir: string; db: http.Server; dbClient: DynamoDBClient }> = [];
+  const tableFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.ldb'));
+  const writeSixMiB = async (levelOptions?: typeof EMBEDDED_DYNAMODB_LEVEL_OPTIONS): Promise<string> => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-buffer-'));
+    const db = dynalite({ path: dir, createTableMs: 0, ...(levelOptions ? { levelOptions } : {}) });
+    await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
+    const dbClient = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    started.push({ dir, db, dbClient });
+    await dbClient.send(
+      new CreateTableCommand({
+        TableName: 'buffer',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
+    await waitUntilTableExists({ client: dbClient, maxWaitTime: 10, minDelay: 1 }, { TableName: 'buffer' });
+    const payload = 'x'.repeat(100 * 1024);
+    for (let i = 0; i < 60; i += 1) {
+      await dbClient.send(new PutItemCommand({ TableName: 'buffer', Item: { pk: { S: `k${i}` }, payload: { S: payload } } }));
+    }
+    return dir;
+  };
+  try {
+    const withDefault = await writeSixMiB();
+    const withLocalCloud = await writeSixMiB(EMBEDDED_DYNAMODB_LEVEL_OPTIONS);
+    // The flush runs on LevelDB's background thread; wait for the control's table file.
+    for (let waited = 0; tableFiles(withDefault).length === 0 && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(tableFiles(withDefault).length).toBeGreaterThan(0);
+    expect(tableFiles(withLocalCloud)).toEqual([]);
+  } finally {
+    for (const { dir, db, dbClient } of started) {
+      dbClient.destroy();
+      await new Promise((resolve) => db.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 });
