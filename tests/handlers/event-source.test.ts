@@ -5,9 +5,9 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startEventSource, type BatchSummary, type EventSource, type EventSourceOptions } from '../../local/event-source.ts';
-import { queueCount, queueUrlOf, sqs } from '../support/lambda.ts';
+import { purge, queueCount, queueUrlOf, sqs } from '../support/lambda.ts';
 
 const queueName = (): string => process.env.QUEUE_NAME!;
 let lambda: http.Server;
@@ -194,4 +194,39 @@ it('hands back a message it held for the next batch longer than maxHoldMs, inste
   expect([...receiveCounts.values()].some((count) => Number(count) >= 2)).toBe(true);
   await source.stop();
   source = undefined;
+});
+
+it('hands back the messages it holds for the next batch when paused or stopped, rather than leaving them invisible', async () => {
+  const weigh = (body: string): number => (JSON.parse(body) as { w: number }).w;
+  const QueueUrl = await queueUrlOf(queueName());
+  for (const how of ['pause', 'stop'] as const) {
+    // maxHoldMs stays at its 20 s default: only the pause or the stop can hand the held messages back.
+    source = await startSource(1, undefined, { maxBatchWeight: 3, weigh });
+    source.pause();
+    const bodies = [0, 1, 2].map((n) => JSON.stringify({ n, w: 3, at: how }));
+    await send(3, (n) => bodies[n]!);
+    seenBodies.length = 0;
+    // The first batch (one message of weight 3) is still in its invocation when the pause or stop
+    // comes; the two messages behind it are held, invisible, for the next batch.
+    for (const body of bodies) slowBodies.set(body, 1_500);
+    source.resume();
+    await until(() => seenBodies.length === 1, 10_000);
+    if (how === 'pause') source.pause();
+    else await source.stop();
+    // Receivable again within seconds (a hand-back makes a message visible after 1 s), not after the
+    // queue's visibility timeout (180 s). Received here, by the test, with the source paused or stopped.
+    const receivedAgain: string[] = [];
+    await until(async () => {
+      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      receivedAgain.push(...(Messages ?? []).map((message) => message.Body!));
+      return receivedAgain.length >= 2;
+    }, 10_000);
+    // The function was handed only the first; the two others are the ones handed back.
+    expect(seenBodies).toHaveLength(1);
+    expect([...seenBodies, ...receivedAgain].sort()).toEqual([...bodies].sort());
+    slowBodies.clear();
+    if (how === 'pause') await source.stop();
+    source = undefined;
+    await purge(queueName());
+  }
 });
