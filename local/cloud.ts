@@ -47,15 +47,16 @@ const isDynamoDbRequest = (req: http.IncomingMessage): boolean =>
 export const EMBEDDED_DYNAMODB_LEVEL_OPTIONS = { writeBufferSize: 32 * 1024 * 1024 } as const;
 
 /**
- * dynalite 4.0.0 leaks a LevelDB iterator per query and cannot be given LevelDB options
- * (patches/dynalite+4.0.0.patch fixes both, README "The local runtime"). The patch is applied by
- * `npm install` (patch-package, postinstall); an install that skipped scripts would bring the leak
- * back silently, so the stack refuses to start without it.
+ * dynalite 4.0.0 leaks a LevelDB iterator per query, writes an item and its index entries as separate
+ * LevelDB writes (a crash in between leaves them inconsistent) and cannot be given LevelDB options;
+ * patches/dynalite+4.0.0.patch fixes all three (README "The local runtime"). The patch is applied by
+ * `npm install` (patch-package, postinstall); an install that skipped scripts would bring these back
+ * silently, so the stack refuses to start without it.
  */
 const assertDynalitePatched = (): void => {
   const file = require.resolve('dynalite/db/index.js');
   const source = readFileSync(file, 'utf8');
-  if (!source.includes('iterator.close()') || !source.includes('options.levelOptions')) {
+  if (!['iterator.close()', 'options.levelOptions', 'exports.writeItem'].every((part) => source.includes(part))) {
     throw new Error(
       `${file} is not patched: run \`npm install\` (it applies patches/ through patch-package; \`--ignore-scripts\` skips that). ` +
         'Unpatched, the embedded DynamoDB keeps memory and table files for every query it ever answered.',

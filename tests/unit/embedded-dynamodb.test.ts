@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { AbstractLevel } from 'abstract-level';
 import dynalite from 'dynalite';
 import { EMBEDDED_DYNAMODB_LEVEL_OPTIONS } from '../../local/cloud.ts';
@@ -126,5 +126,78 @@ it('opens LevelDB with the local cloud’s write buffer: 6 MiB of writes stay in
       await new Promise((resolve) => db.close(resolve));
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+});
+
+// An item and its index entries are written in one LevelDB batch (atomic), not as separate writes:
+// dynalite 4.0.0 wrote the index entries, then the item, and a SIGKILL in between (the chaos test hit
+// it) left index entries for an item that was never stored; the patch writes them together. Observed
+// on the real dynalite: the writes its LevelDB receives for each PutItem, UpdateItem and DeleteItem.
+it('writes an item and its index entries in one LevelDB batch', async () => {
+  const writes: string[][] = [];
+  const levelProto = AbstractLevel.prototype as unknown as Record<'put' | 'del' | 'batch', (...args: unknown[]) => unknown>;
+  const originals = { put: levelProto.put, del: levelProto.del, batch: levelProto.batch };
+  levelProto.put = function (this: unknown, key: unknown, ...rest: unknown[]) {
+    writes.push([`put ${String(key)}`]);
+    return originals.put.call(this, key, ...rest);
+  };
+  levelProto.del = function (this: unknown, key: unknown, ...rest: unknown[]) {
+    writes.push([`del ${String(key)}`]);
+    return originals.del.call(this, key, ...rest);
+  };
+  levelProto.batch = function (this: unknown, ops: unknown, ...rest: unknown[]) {
+    if (Array.isArray(ops)) writes.push(ops.map((op: { type: string; key: string }) => `${op.type} ${op.key}`));
+    return originals.batch.call(this, ops, ...rest);
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-atomic-'));
+  const db = dynalite({ path: dir, createTableMs: 0 });
+  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
+  const dbClient = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    await dbClient.send(
+      new CreateTableCommand({
+        TableName: 'atomic',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'topic', AttributeType: 'S' },
+          { AttributeName: 'ts', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          { IndexName: 'byTopic', KeySchema: [{ AttributeName: 'topic', KeyType: 'HASH' }, { AttributeName: 'ts', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+          { IndexName: 'byTs', KeySchema: [{ AttributeName: 'ts', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+        ],
+      }),
+    );
+    await waitUntilTableExists({ client: dbClient, maxWaitTime: 10, minDelay: 1 }, { TableName: 'atomic' });
+    const itemWrites = (): string[][] => writes.filter((write) => write.some((entry) => entry.includes('item-atomic~')));
+    const indexEntries = (write: string[]): string[] => write.filter((entry) => entry.includes('index-global~atomic~')).map((entry) => entry.split(' ')[0]!);
+
+    writes.length = 0;
+    await dbClient.send(new PutItemCommand({ TableName: 'atomic', Item: { pk: { S: 'e1' }, topic: { S: 'a' }, ts: { S: '001' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    expect(itemWrites()).toHaveLength(1);
+    expect(itemWrites()[0]!.at(-1)).toMatch(/^put .*item-atomic~/);
+    expect(indexEntries(itemWrites()[0]!)).toEqual(['put', 'put']);
+
+    writes.length = 0;
+    await dbClient.send(new UpdateItemCommand({ TableName: 'atomic', Key: { pk: { S: 'e1' } }, UpdateExpression: 'SET ts = :ts', ExpressionAttributeValues: { ':ts': { S: '002' } } }));
+    expect(itemWrites()).toHaveLength(1);
+    expect(indexEntries(itemWrites()[0]!)).toEqual(['del', 'del', 'put', 'put']);
+
+    writes.length = 0;
+    await dbClient.send(new DeleteItemCommand({ TableName: 'atomic', Key: { pk: { S: 'e1' } } }));
+    expect(itemWrites()).toHaveLength(1);
+    expect(itemWrites()[0]!.at(-1)).toMatch(/^del .*item-atomic~/);
+    expect(indexEntries(itemWrites()[0]!)).toEqual(['del', 'del']);
+  } finally {
+    Object.assign(levelProto, originals);
+    dbClient.destroy();
+    await new Promise((resolve) => db.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
   }
 });
