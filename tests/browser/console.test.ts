@@ -131,9 +131,19 @@ const settled = async (target: Page = page): Promise<void> => {
     timeout: 30_000,
   });
 };
-const applyFilters = async (fill: Record<string, string>): Promise<void> => {
+/**
+ * Clears the filters and waits for the cleared view. Clear is a link: the hash changes, then the
+ * hashchange event remounts the events view with an empty form. Waiting only for "not loading"
+ * could return before that remount, and a field filled into the old form was then lost with it.
+ */
+const clearFilters = async (): Promise<void> => {
+  const oldForm = (await page.evaluate(() => location.hash)) === '#/events' ? null : await page.locator('form.filters').elementHandle();
   await page.getByRole('link', { name: 'Clear' }).click();
+  await oldForm?.waitForElementState('hidden');
   await settled();
+};
+const applyFilters = async (fill: Record<string, string>): Promise<void> => {
+  await clearFilters();
   for (const [label, value] of Object.entries(fill)) await page.getByLabel(label, { exact: true }).fill(value);
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForFunction(() => location.hash.includes('?'));
@@ -310,8 +320,7 @@ suite('the web console', () => {
     expect((await eventIds()).sort()).toEqual(all.filter((e) => e.payload.message !== 'ok').map((e) => e.event_id).sort());
     await screenshot('console-events.png');
 
-    await page.getByRole('link', { name: 'Clear' }).click();
-    await settled();
+    await clearFilters();
     await page.getByRole('button', { name: 'Add payload field filter' }).click();
     await page.getByLabel('Topic', { exact: true }).fill('orders');
     await page.getByLabel('Payload field', { exact: true }).fill('user.id');
