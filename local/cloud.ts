@@ -44,7 +44,7 @@ const isDynamoDbRequest = (req: http.IncomingMessage): boolean =>
  * 0.76-0.78 ms of CPU per event (BENCHMARKS.md), for up to two memtables (~60 MiB) of memory at most.
  * A bigger block cache (32 MiB) measured no better and is left at LevelDB's 8 MiB.
  */
-export const EMBEDDED_DYNAMODB_LEVEL_OPTIONS = { writeBufferSize: 32 * 1024 * 1024 } as const;
+const EMBEDDED_DYNAMODB_LEVEL_OPTIONS = { writeBufferSize: 32 * 1024 * 1024 } as const;
 
 /**
  * dynalite 4.0.0 leaks a LevelDB iterator per query, writes an item and its index entries as separate
@@ -54,12 +54,17 @@ export const EMBEDDED_DYNAMODB_LEVEL_OPTIONS = { writeBufferSize: 32 * 1024 * 10
  * silently, so the stack refuses to start without it.
  */
 const assertDynalitePatched = (): void => {
-  const file = require.resolve('dynalite/db/index.js');
-  const source = readFileSync(file, 'utf8');
-  if (!['iterator.close()', 'options.levelOptions', 'exports.writeItem'].every((part) => source.includes(part))) {
+  const patched = [
+    { file: require.resolve('dynalite/db/index.js'), parts: ['iterator.close()', 'options.levelOptions', 'exports.writeItem'] },
+    ...['putItem', 'updateItem', 'deleteItem'].map((action) => ({ file: require.resolve(`dynalite/actions/${action}.js`), parts: ['db.writeItem('] })),
+  ];
+  const unpatched = patched.filter(({ file, parts }) => !parts.every((part) => readFileSync(file, 'utf8').includes(part)));
+  if (unpatched.length > 0) {
     throw new Error(
-      `${file} is not patched: run \`npm install\` (it applies patches/ through patch-package; \`--ignore-scripts\` skips that). ` +
-        'Unpatched, the embedded DynamoDB keeps memory and table files for every query it ever answered.',
+      `${unpatched.map(({ file }) => file).join(', ')} not patched (patches/dynalite+4.0.0.patch): run ` +
+        '`rm -rf node_modules/dynalite && npm install` (npm install applies patches/ through patch-package; `--ignore-scripts` ' +
+        'skips that, and an older version of the patch already applied makes the new one fail). Unpatched, the embedded ' +
+        'DynamoDB keeps memory and table files for every query it ever answered and can leave index entries without their item after a crash.',
     );
   }
 };

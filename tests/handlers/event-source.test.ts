@@ -215,15 +215,19 @@ it('hands back the messages it holds for the next batch when paused or stopped, 
     else await source.stop();
     // Receivable again within seconds (a hand-back makes a message visible after 1 s), not after the
     // queue's visibility timeout (180 s). Received here, by the test, with the source paused or stopped.
-    const receivedAgain: string[] = [];
+    const receivedAgain: Array<{ body: string; receiveCount: number }> = [];
     await until(async () => {
-      const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      receivedAgain.push(...(Messages ?? []).map((message) => message.Body!));
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+      );
+      receivedAgain.push(...(Messages ?? []).map((message) => ({ body: message.Body!, receiveCount: Number(message.Attributes?.ApproximateReceiveCount) })));
       return receivedAgain.length >= 2;
     }, 10_000);
-    // The function was handed only the first; the two others are the ones handed back.
+    // The function was handed only the first; the two others are the ones handed back, which the
+    // source had received (held) before: this is at least their second receive.
     expect(seenBodies).toHaveLength(1);
-    expect([...seenBodies, ...receivedAgain].sort()).toEqual([...bodies].sort());
+    expect([...seenBodies, ...receivedAgain.map(({ body }) => body)].sort()).toEqual([...bodies].sort());
+    for (const { receiveCount } of receivedAgain) expect(receiveCount).toBeGreaterThanOrEqual(2);
     slowBodies.clear();
     if (how === 'pause') await source.stop();
     source = undefined;

@@ -5,6 +5,7 @@
 // compaction could not delete, against 210 MB and 46 MB with the fix in patches/ (applied by
 // `npm install` through patch-package). This runs the real dynalite in this process and counts the
 // LevelDB resources (iterators, batches) it leaves open, through abstract-level's own bookkeeping.
+// The patch's other two changes are tested below.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { AbstractLevel } from 'abstract-level';
 import dynalite from 'dynalite';
-import { EMBEDDED_DYNAMODB_LEVEL_OPTIONS } from '../../local/cloud.ts';
+import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
 const open = new Set<object>();
 const attach = AbstractLevel.prototype.attachResource;
@@ -81,21 +82,14 @@ it('closes the iterator of every query, whether it reads to the end or stops at 
 
 // The local cloud opens LevelDB with a 32 MiB write buffer (local/cloud.ts says why), through an
 // option the patch adds. Observed on disk: LevelDB writes a level-0 table file (.ldb) when its
-// memtable fills. 6 MiB of items fill LevelDB's default 4 MiB memtable (the control, which shows
-// that a flush is seen here) but not the local cloud's.
+// memtable fills. 6 MiB of items fill LevelDB's default 4 MiB memtable (the control, a plain dynalite,
+// which shows that a flush is seen here) but not the memtable of the local cloud `npm start` runs.
 it('opens LevelDB with the local cloud’s write buffer: 6 MiB of writes stay in the memtable', async () => {
-  const started: Array<{ dir: string; db: http.Server; dbClient: DynamoDBClient }> = [];
   const tableFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.ldb'));
-  const writeSixMiB = async (levelOptions?: typeof EMBEDDED_DYNAMODB_LEVEL_OPTIONS): Promise<string> => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-buffer-'));
-    const db = dynalite({ path: dir, createTableMs: 0, ...(levelOptions ? { levelOptions } : {}) });
-    await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
-    const dbClient = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    started.push({ dir, db, dbClient });
+  const clients: DynamoDBClient[] = [];
+  const writeSixMiB = async (endpoint: string): Promise<void> => {
+    const dbClient = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    clients.push(dbClient);
     await dbClient.send(
       new CreateTableCommand({
         TableName: 'buffer',
@@ -109,23 +103,30 @@ it('opens LevelDB with the local cloud’s write buffer: 6 MiB of writes stay in
     for (let i = 0; i < 60; i += 1) {
       await dbClient.send(new PutItemCommand({ TableName: 'buffer', Item: { pk: { S: `k${i}` }, payload: { S: payload } } }));
     }
-    return dir;
   };
+  const controlDir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-control-'));
+  const cloudDir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-cloud-'));
+  const control = dynalite({ path: controlDir, createTableMs: 0 });
+  // The local cloud as `npm start` runs it, in a process of its own (fauxqs is ESM-only, which jest
+  // cannot load in-process), on its own data folder.
+  const cloud = spawnScript('scripts/local-cloud.ts', ['--json'], { DATA_DIR: cloudDir, CLOUD_PORT: String(await freePort()), STAGE: 'test' });
   try {
-    const withDefault = await writeSixMiB();
-    const withLocalCloud = await writeSixMiB(EMBEDDED_DYNAMODB_LEVEL_OPTIONS);
+    await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+    const ready = JSON.parse(await waitForLine(cloud, /^\{"ready":true/, 120_000)) as { endpoint: string };
+    await writeSixMiB(`http://127.0.0.1:${(control.address() as AddressInfo).port}`);
+    await writeSixMiB(ready.endpoint);
     // The flush runs on LevelDB's background thread; wait for the control's table file.
-    for (let waited = 0; tableFiles(withDefault).length === 0 && waited < 10_000; waited += 50) {
+    for (let waited = 0; tableFiles(controlDir).length === 0 && waited < 10_000; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(tableFiles(withDefault).length).toBeGreaterThan(0);
-    expect(tableFiles(withLocalCloud)).toEqual([]);
+    expect(tableFiles(controlDir).length).toBeGreaterThan(0);
+    expect(tableFiles(path.join(cloudDir, 'dynamodb'))).toEqual([]);
   } finally {
-    for (const { dir, db, dbClient } of started) {
-      dbClient.destroy();
-      await new Promise((resolve) => db.close(resolve));
-      rmSync(dir, { recursive: true, force: true });
-    }
+    for (const dbClient of clients) dbClient.destroy();
+    await stopProcess(cloud);
+    await new Promise((resolve) => control.close(resolve));
+    rmSync(controlDir, { recursive: true, force: true });
+    rmSync(cloudDir, { recursive: true, force: true });
   }
 });
 
@@ -184,16 +185,39 @@ it('writes an item and its index entries in one LevelDB batch', async () => {
     expect(itemWrites()[0]!.at(-1)).toMatch(/^put .*item-atomic~/);
     expect(indexEntries(itemWrites()[0]!)).toEqual(['put', 'put']);
 
+    // What the indexes answer: the same as DynamoDB would after each write.
+    const byTopic = async (): Promise<string[]> =>
+      ((await dbClient.send(new QueryCommand({ TableName: 'atomic', IndexName: 'byTopic', KeyConditionExpression: 'topic = :t', ExpressionAttributeValues: { ':t': { S: 'a' } } }))).Items ?? []).map(
+        (item) => `${item.pk!.S}@${item.ts!.S}${item.note ? `:${item.note.S}` : ''}`,
+      );
+    const byTs = async (ts: string): Promise<string[]> =>
+      ((await dbClient.send(new QueryCommand({ TableName: 'atomic', IndexName: 'byTs', KeyConditionExpression: 'ts = :ts', ExpressionAttributeValues: { ':ts': { S: ts } } }))).Items ?? []).map((item) => item.pk!.S!);
+    expect(await byTopic()).toEqual(['e1@001']);
+    expect(await byTs('001')).toEqual(['e1']);
+
+    // A change that moves the index keys: the old entries go, the new ones come, with the item.
     writes.length = 0;
     await dbClient.send(new UpdateItemCommand({ TableName: 'atomic', Key: { pk: { S: 'e1' } }, UpdateExpression: 'SET ts = :ts', ExpressionAttributeValues: { ':ts': { S: '002' } } }));
     expect(itemWrites()).toHaveLength(1);
     expect(indexEntries(itemWrites()[0]!)).toEqual(['del', 'del', 'put', 'put']);
+    expect(await byTopic()).toEqual(['e1@002']);
+    expect(await byTs('001')).toEqual([]);
+    expect(await byTs('002')).toEqual(['e1']);
+
+    // A change that keeps the index keys: the entries are rewritten in place, nothing deleted.
+    writes.length = 0;
+    await dbClient.send(new UpdateItemCommand({ TableName: 'atomic', Key: { pk: { S: 'e1' } }, UpdateExpression: 'SET note = :n', ExpressionAttributeValues: { ':n': { S: 'hi' } } }));
+    expect(itemWrites()).toHaveLength(1);
+    expect(indexEntries(itemWrites()[0]!)).toEqual(['put', 'put']);
+    expect(await byTopic()).toEqual(['e1@002:hi']);
 
     writes.length = 0;
     await dbClient.send(new DeleteItemCommand({ TableName: 'atomic', Key: { pk: { S: 'e1' } } }));
     expect(itemWrites()).toHaveLength(1);
     expect(itemWrites()[0]!.at(-1)).toMatch(/^del .*item-atomic~/);
     expect(indexEntries(itemWrites()[0]!)).toEqual(['del', 'del']);
+    expect(await byTopic()).toEqual([]);
+    expect(await byTs('002')).toEqual([]);
   } finally {
     Object.assign(levelProto, originals);
     dbClient.destroy();
