@@ -7,7 +7,6 @@
 // LevelDB resources (iterators, batches) it leaves open, through abstract-level's own bookkeeping.
 // The patch's other two changes are tested below.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +15,61 @@ import { AbstractLevel } from 'abstract-level';
 import dynalite from 'dynalite';
 import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
+interface Index {
+  name: string;
+  hash: string;
+  range?: string;
+  projection: 'ALL' | 'KEYS_ONLY';
+}
+
+const clientFor = (endpoint: string): DynamoDBClient =>
+  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+
+/** A plain dynalite (as patched, default LevelDB options) on a data folder of its own, and a client for it. */
+const startDynalite = async (name: string): Promise<{ dir: string; client: DynamoDBClient; stop(): Promise<void> }> => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `embedded-dynamodb-${name}-`));
+  const server = dynalite({ path: dir, createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = clientFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  return {
+    dir,
+    client,
+    async stop() {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** A table keyed by the string `pk`, with global indexes over string attributes; resolves once it is active. */
+const createTable = async (client: DynamoDBClient, TableName: string, indexes: Index[] = []): Promise<void> => {
+  const attributes = new Set(['pk', ...indexes.flatMap((index) => (index.range ? [index.hash, index.range] : [index.hash]))]);
+  await client.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [...attributes].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      ...(indexes.length > 0
+        ? {
+            GlobalSecondaryIndexes: indexes.map((index) => ({
+              IndexName: index.name,
+              KeySchema: [{ AttributeName: index.hash, KeyType: 'HASH' as const }, ...(index.range ? [{ AttributeName: index.range, KeyType: 'RANGE' as const }] : [])],
+              Projection: { ProjectionType: index.projection },
+            })),
+          }
+        : {}),
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1 }, { TableName });
+};
+
 const open = new Set<object>();
 const attach = AbstractLevel.prototype.attachResource;
 const detach = AbstractLevel.prototype.detachResource;
 
-let server: http.Server;
-let client: DynamoDBClient;
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-'));
+let embedded: Awaited<ReturnType<typeof startDynalite>>;
 
 beforeAll(async () => {
   AbstractLevel.prototype.attachResource = function (this: AbstractLevel<unknown, unknown, unknown>, resource: object) {
@@ -33,47 +80,25 @@ beforeAll(async () => {
     open.delete(resource);
     return detach.call(this, resource as never);
   };
-  server = dynalite({ path: dataDir, createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'iterators',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'topic', AttributeType: 'S' },
-        { AttributeName: 'ts', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        { IndexName: 'byTopic', KeySchema: [{ AttributeName: 'topic', KeyType: 'HASH' }, { AttributeName: 'ts', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-      ],
-    }),
-  );
+  embedded = await startDynalite('iterators');
+  await createTable(embedded.client, 'iterators', [{ name: 'byTopic', hash: 'topic', range: 'ts', projection: 'ALL' }]);
   for (let i = 0; i < 30; i += 1) {
-    await client.send(new PutItemCommand({ TableName: 'iterators', Item: { pk: { S: `e${i}` }, topic: { S: 'a' }, ts: { S: String(i).padStart(3, '0') } } }));
+    await embedded.client.send(new PutItemCommand({ TableName: 'iterators', Item: { pk: { S: `e${i}` }, topic: { S: 'a' }, ts: { S: String(i).padStart(3, '0') } } }));
   }
 });
 
 afterAll(async () => {
   AbstractLevel.prototype.attachResource = attach;
   AbstractLevel.prototype.detachResource = detach;
-  client.destroy();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(dataDir, { recursive: true, force: true });
+  await embedded.stop();
 });
 
 it('closes the iterator of every query, whether it reads to the end or stops at its limit', async () => {
   const before = open.size;
   for (let i = 0; i < 50; i += 1) {
     // To the end of the partition, and stopped after 5 of 30 items.
-    await client.send(new QueryCommand({ TableName: 'iterators', IndexName: 'byTopic', KeyConditionExpression: 'topic = :t', ExpressionAttributeValues: { ':t': { S: 'a' } } }));
-    await client.send(new QueryCommand({ TableName: 'iterators', IndexName: 'byTopic', KeyConditionExpression: 'topic = :t', ExpressionAttributeValues: { ':t': { S: 'a' } }, Limit: 5 }));
+    await embedded.client.send(new QueryCommand({ TableName: 'iterators', IndexName: 'byTopic', KeyConditionExpression: 'topic = :t', ExpressionAttributeValues: { ':t': { S: 'a' } } }));
+    await embedded.client.send(new QueryCommand({ TableName: 'iterators', IndexName: 'byTopic', KeyConditionExpression: 'topic = :t', ExpressionAttributeValues: { ':t': { S: 'a' } }, Limit: 5 }));
   }
   // Closing is asynchronous (the stream's destroy); give it a moment to finish.
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -86,46 +111,34 @@ it('closes the iterator of every query, whether it reads to the end or stops at 
 // which shows that a flush is seen here) but not the memtable of the local cloud `npm start` runs.
 it('opens LevelDB with the local cloud’s write buffer: 6 MiB of writes stay in the memtable', async () => {
   const tableFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.ldb'));
-  const clients: DynamoDBClient[] = [];
-  const writeSixMiB = async (endpoint: string): Promise<void> => {
-    const dbClient = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    clients.push(dbClient);
-    await dbClient.send(
-      new CreateTableCommand({
-        TableName: 'buffer',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    );
-    await waitUntilTableExists({ client: dbClient, maxWaitTime: 10, minDelay: 1 }, { TableName: 'buffer' });
+  const writeSixMiB = async (client: DynamoDBClient): Promise<void> => {
+    await createTable(client, 'buffer');
     const payload = 'x'.repeat(100 * 1024);
     for (let i = 0; i < 60; i += 1) {
-      await dbClient.send(new PutItemCommand({ TableName: 'buffer', Item: { pk: { S: `k${i}` }, payload: { S: payload } } }));
+      await client.send(new PutItemCommand({ TableName: 'buffer', Item: { pk: { S: `k${i}` }, payload: { S: payload } } }));
     }
   };
-  const controlDir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-control-'));
+  const control = await startDynalite('control');
   const cloudDir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-cloud-'));
-  const control = dynalite({ path: controlDir, createTableMs: 0 });
   // The local cloud as `npm start` runs it, in a process of its own (fauxqs is ESM-only, which jest
   // cannot load in-process), on its own data folder.
   const cloud = spawnScript('scripts/local-cloud.ts', ['--json'], { DATA_DIR: cloudDir, CLOUD_PORT: String(await freePort()), STAGE: 'test' });
+  let cloudClient: DynamoDBClient | undefined;
   try {
-    await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
     const ready = JSON.parse(await waitForLine(cloud, /^\{"ready":true/, 120_000)) as { endpoint: string };
-    await writeSixMiB(`http://127.0.0.1:${(control.address() as AddressInfo).port}`);
-    await writeSixMiB(ready.endpoint);
+    cloudClient = clientFor(ready.endpoint);
+    await writeSixMiB(control.client);
+    await writeSixMiB(cloudClient);
     // The flush runs on LevelDB's background thread; wait for the control's table file.
-    for (let waited = 0; tableFiles(controlDir).length === 0 && waited < 10_000; waited += 50) {
+    for (let waited = 0; tableFiles(control.dir).length === 0 && waited < 10_000; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(tableFiles(controlDir).length).toBeGreaterThan(0);
+    expect(tableFiles(control.dir).length).toBeGreaterThan(0);
     expect(tableFiles(path.join(cloudDir, 'dynamodb'))).toEqual([]);
   } finally {
-    for (const dbClient of clients) dbClient.destroy();
+    cloudClient?.destroy();
     await stopProcess(cloud);
-    await new Promise((resolve) => control.close(resolve));
-    rmSync(controlDir, { recursive: true, force: true });
+    await control.stop();
     rmSync(cloudDir, { recursive: true, force: true });
   }
 });
@@ -150,32 +163,14 @@ it('writes an item and its index entries in one LevelDB batch', async () => {
     if (Array.isArray(ops)) writes.push(ops.map((op: { type: string; key: string }) => `${op.type} ${op.key}`));
     return originals.batch.call(this, ops, ...rest);
   };
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'embedded-dynamodb-atomic-'));
-  const db = dynalite({ path: dir, createTableMs: 0 });
-  await new Promise<void>((resolve) => db.listen(0, '127.0.0.1', resolve));
-  const dbClient = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(db.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  // Started after the spies: dynalite binds LevelDB's methods when it opens the database.
+  const atomic = await startDynalite('atomic');
+  const dbClient = atomic.client;
   try {
-    await dbClient.send(
-      new CreateTableCommand({
-        TableName: 'atomic',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'topic', AttributeType: 'S' },
-          { AttributeName: 'ts', AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          { IndexName: 'byTopic', KeySchema: [{ AttributeName: 'topic', KeyType: 'HASH' }, { AttributeName: 'ts', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-          { IndexName: 'byTs', KeySchema: [{ AttributeName: 'ts', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
-        ],
-      }),
-    );
-    await waitUntilTableExists({ client: dbClient, maxWaitTime: 10, minDelay: 1 }, { TableName: 'atomic' });
+    await createTable(dbClient, 'atomic', [
+      { name: 'byTopic', hash: 'topic', range: 'ts', projection: 'ALL' },
+      { name: 'byTs', hash: 'ts', projection: 'KEYS_ONLY' },
+    ]);
     const itemWrites = (): string[][] => writes.filter((write) => write.some((entry) => entry.includes('item-atomic~')));
     const indexEntries = (write: string[]): string[] => write.filter((entry) => entry.includes('index-global~atomic~')).map((entry) => entry.split(' ')[0]!);
 
@@ -220,8 +215,6 @@ it('writes an item and its index entries in one LevelDB batch', async () => {
     expect(await byTs('002')).toEqual([]);
   } finally {
     Object.assign(levelProto, originals);
-    dbClient.destroy();
-    await new Promise((resolve) => db.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
+    await atomic.stop();
   }
 });
