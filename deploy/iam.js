@@ -24,8 +24,13 @@ const targets = {
  * added to every role below.
  */
 const permissions = {
-  // Publishing only enqueues: counting happens when messages are processed.
-  publish: [{ actions: ['sqs:GetQueueUrl', 'sqs:SendMessage'], resources: ['queue'] }],
+  // Publishing only enqueues (counting happens when messages are processed), after a look at the
+  // queue's depth (backpressure: 429 when the backlog is too deep).
+  publish: [{ actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SendMessage'], resources: ['queue'] }],
+  // The shipper protocols publish exactly as `publish` does.
+  otlp: [{ actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SendMessage'], resources: ['queue'] }],
+  loki: [{ actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SendMessage'], resources: ['queue'] }],
+  elastic: [{ actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SendMessage'], resources: ['queue'] }],
   process: [
     // The event source mapping reads and deletes with the function's role.
     { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: ['queue'] },

@@ -1,10 +1,15 @@
 import { gzipSync } from 'node:zlib';
 import { loadConsoleAssets, type ConsoleAsset } from '../console/assets.ts';
-import { httpHandler, json, type HttpEvent, type HttpResult } from '#http/api';
+import { ELASTIC_PRODUCT_HEADER, elasticInfo } from '#lib/ingest/elastic';
+import { header, httpHandler, json, type HttpEvent, type HttpResult } from '#http/api';
 
 // GET / and GET /console/{file}: the web console, a static single-page app whose files are embedded in
 // this function's bundle at build time (console/esbuild-plugins.cjs). It reads the same JSON API as
 // everyone else, from the browser; this function calls no AWS service.
+//
+// GET / is also the handshake of Elasticsearch clients and agents, which read the version document
+// there before they send to /_bulk: by content negotiation, a client that accepts HTML (a browser)
+// gets the console, any other the version document with the product header they check.
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -37,7 +42,8 @@ export const serveAsset = (event: HttpEvent): HttpResult => {
     'content-type': asset.contentType,
     etag: asset.etag,
     'cache-control': asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-    vary: 'accept-encoding',
+    // The index depends on Accept too (the Elasticsearch handshake, below).
+    vary: file === undefined ? 'accept, accept-encoding' : 'accept-encoding',
   };
   const ifNoneMatch = event.headers?.['if-none-match'];
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === asset.etag)) {
@@ -49,4 +55,11 @@ export const serveAsset = (event: HttpEvent): HttpResult => {
   return { statusCode: 200, headers, body: asset.body };
 };
 
-export const handler = httpHandler(async (event) => serveAsset(event));
+const wantsHtml = (event: HttpEvent): boolean => /\btext\/html\b/.test(header(event, 'accept') ?? '');
+
+export const handler = httpHandler(async (event) => {
+  if (event.pathParameters?.file === undefined && !wantsHtml(event)) {
+    return json(200, elasticInfo('log-aggregator'), { ...ELASTIC_PRODUCT_HEADER, vary: 'accept' });
+  }
+  return serveAsset(event);
+});

@@ -10,6 +10,7 @@ import {
   NotFoundError,
   TooLargeError,
   UnauthorizedError,
+  UnsupportedMediaError,
   ValidationError,
   type FieldIssue,
 } from '#lib/core/errors';
@@ -24,10 +25,15 @@ export interface ErrorBody {
 /** Seconds a client should wait before retrying a 503 or a 429. */
 export const RETRY_AFTER_SECONDS = 2;
 
-export const toHttpError = (
-  error: unknown,
-  requestId: string,
-): { statusCode: number; body: ErrorBody; expose: boolean; headers?: Record<string, string> } => {
+export interface HttpError {
+  statusCode: number;
+  body: ErrorBody;
+  /** False for failures that are not the client's doing: logged in full, shown as a generic 500. */
+  expose: boolean;
+  headers?: Record<string, string>;
+}
+
+export const toHttpError = (error: unknown, requestId: string): HttpError => {
   const message = (error as Error).message;
   if (error instanceof ValidationError) {
     return { statusCode: 422, body: { error: 'validation_failed', message, issues: error.issues }, expose: true };
@@ -35,6 +41,7 @@ export const toHttpError = (
   if (error instanceof MalformedInputError) return { statusCode: 400, body: { error: 'malformed_json', message }, expose: true };
   if (error instanceof BadQueryError) return { statusCode: 400, body: { error: 'bad_request', message }, expose: true };
   if (error instanceof TooLargeError) return { statusCode: 413, body: { error: 'too_large', message }, expose: true };
+  if (error instanceof UnsupportedMediaError) return { statusCode: 415, body: { error: 'unsupported_media_type', message }, expose: true };
   if (error instanceof NotFoundError) return { statusCode: 404, body: { error: 'not_found', message }, expose: true };
   if (error instanceof UnauthorizedError) return { statusCode: 401, body: { error: 'unauthorized', message }, expose: true };
   if (error instanceof ForbiddenError) return { statusCode: 403, body: { error: 'forbidden', message }, expose: true };

@@ -3,7 +3,9 @@
 // Nothing is counted here: `received` is counted from each message's record when it is processed,
 // so an event is counted once whatever happens to this function after SQS accepted it.
 import pLimit from 'p-limit';
-import { BacklogError, DependencyError } from '../core/errors.ts';
+import { BacklogError, BadQueryError, DependencyError } from '../core/errors.ts';
+import { isTopicName, LIMITS } from '../core/event.ts';
+import type { MappedBatch } from '../ingest/batch.ts';
 import type { AcceptedEvent } from '../core/publish-request.ts';
 import { SendCoalescer, type RequestOutcome, type SendResult } from '../queue/coalesce.ts';
 import { groupIntoBatches, MAX_MESSAGE_BYTES, packMessages, type PackedMessage } from '../queue/message.ts';
@@ -90,4 +92,21 @@ export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, 
     );
   }
   return { accepted: outcome.accepted, messages: outcome.messages };
+};
+
+/**
+ * The shipper protocols' use case: what an adapter (lib/ingest) mapped from a request goes through the
+ * same publish as `POST /publish`. Records it refused are the adapter's answer to give; when none
+ * were accepted nothing is sent.
+ */
+export const ingestBatch = async (services: Pick<Services, 'sqs' | 'config'>, batch: MappedBatch): Promise<PublishResult> =>
+  batch.events.length === 0 ? { accepted: 0, messages: 0 } : publishEvents(services, batch.events);
+
+/** A topic named by the client (`?topic=` on /v1/logs): used as given, so it must already be one. */
+export const topicParameter = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  if (!isTopicName(value)) {
+    throw new BadQueryError(`topic: ${JSON.stringify(value.slice(0, 140))} is not a topic name (1-${LIMITS.topicMaxLength} of A-Z a-z 0-9 . _ -)`);
+  }
+  return value;
 };

@@ -32,6 +32,9 @@ export class MalformedInputError extends AppError {}
 /** The request is larger than the contract allows. */
 export class TooLargeError extends AppError {}
 
+/** A body in a media type or content encoding the route does not take; the message names those it does. */
+export class UnsupportedMediaError extends AppError {}
+
 /** A query parameter or cursor cannot be understood. */
 export class BadQueryError extends AppError {}
 

@@ -4,8 +4,10 @@ import { InexactNumber } from './json.ts';
 import { normalizeTimestamp } from './time.ts';
 
 export const LIMITS = {
-  /** Raw request body. */
+  /** Raw request body (compressed, when it is). */
   maxBodyBytes: 4 * 1024 * 1024,
+  /** A compressed body once inflated (the shipper protocols; inflation stops at this size). */
+  maxInflatedBodyBytes: 16 * 1024 * 1024,
   maxEventsPerRequest: 10_000,
   /**
    * One event as it travels in the queue (JSON, UTF-8, see json.ts). Fits an SQS message and a

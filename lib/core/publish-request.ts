@@ -24,6 +24,25 @@ export interface AcceptedEvent {
   bytes: number;
 }
 
+/**
+ * Validates one event against the contract and measures it as it will travel; the ingest protocols
+ * (lib/ingest) put every record they map through here too. `index` is reported with each issue.
+ */
+export const acceptEvent = (candidate: unknown, index?: number): AcceptedEvent | { issues: FieldIssue[] } => {
+  const parsed = eventSchema.safeParse(candidate);
+  if (!parsed.success) return { issues: toIssues(parsed.error, candidate, index) };
+  const { timestamp, ...rest } = parsed.data;
+  const event: LogEvent = { ...rest, timestamp: timestamp.iso, timestamp_sortable: timestamp.sortable };
+  const json = toQueueJson(event);
+  const size = utf8Bytes(json);
+  if (size > LIMITS.maxEventBytes) {
+    return {
+      issues: [{ ...(index === undefined ? {} : { index }), field: 'payload', message: `the event is ${size} bytes as JSON; at most ${LIMITS.maxEventBytes} are accepted` }],
+    };
+  }
+  return { event, json, bytes: size };
+};
+
 /** Accepts one event, `{"events": [...]}` or a bare array; returns the events to enqueue or throws. */
 export const validatePublishRequest = (body: unknown): AcceptedEvent[] => {
   let raw: unknown[];
@@ -49,24 +68,9 @@ export const validatePublishRequest = (body: unknown): AcceptedEvent[] => {
   const issues: FieldIssue[] = [];
   const events: AcceptedEvent[] = [];
   raw.forEach((candidate, index) => {
-    const parsed = eventSchema.safeParse(candidate);
-    if (!parsed.success) {
-      issues.push(...toIssues(parsed.error, candidate, single ? undefined : index));
-      return;
-    }
-    const { timestamp, ...rest } = parsed.data;
-    const event: LogEvent = { ...rest, timestamp: timestamp.iso, timestamp_sortable: timestamp.sortable };
-    const json = toQueueJson(event);
-    const size = utf8Bytes(json);
-    if (size > LIMITS.maxEventBytes) {
-      issues.push({
-        ...(single ? {} : { index }),
-        field: 'payload',
-        message: `the event is ${size} bytes as JSON; at most ${LIMITS.maxEventBytes} are accepted`,
-      });
-      return;
-    }
-    events.push({ event, json, bytes: size });
+    const outcome = acceptEvent(candidate, single ? undefined : index);
+    if ('issues' in outcome) issues.push(...outcome.issues);
+    else events.push(outcome);
   });
   if (issues.length > 0) {
     const count = new Set(issues.map((issue) => issue.index ?? 0)).size;

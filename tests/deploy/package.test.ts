@@ -87,7 +87,10 @@ it('runs every function on nodejs22.x', () => {
 
 it('grants each function only the actions it needs, on its own resources, never *', () => {
   const expected: Record<string, string[]> = {
-    publish: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    publish: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    otlp: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    loki: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    elastic: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
     process: [
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
@@ -149,9 +152,27 @@ it('routes the HTTP API', () => {
     'GET /stats/series',
     'GET /topics',
     'GET /topics/{topic}',
+    'POST /_bulk',
     'POST /admin/redrive',
+    'POST /loki/api/v1/push',
     'POST /publish',
+    'POST /v1/logs',
+    'POST /{index}/_bulk',
   ]);
+});
+
+it('hands binary bodies to the ingest functions: an HTTP API with payload format 2.0, which base64-encodes them', () => {
+  // A REST API would need binaryMediaTypes for protobuf, snappy and gzip bodies to arrive intact; an HTTP
+  // API passes any body through (isBase64Encoded), and the functions decode it (functions/http/api.ts).
+  expect(ofType('AWS::ApiGateway::RestApi')).toEqual([]);
+  const [[, api]] = ofType('AWS::ApiGatewayV2::Api') as [[string, Resource]];
+  expect(api.Properties.ProtocolType).toBe('HTTP');
+  const integrations = new Map(ofType('AWS::ApiGatewayV2::Integration').map(([id, integration]) => [id, integration.Properties]));
+  for (const key of ['POST /v1/logs', 'POST /loki/api/v1/push', 'POST /_bulk', 'POST /{index}/_bulk']) {
+    const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, candidate]) => candidate.Properties.RouteKey === key)!;
+    const integrationId = (route.Properties.Target['Fn::Join'][1] as unknown[]).find((part) => typeof part === 'object') as { Ref: string };
+    expect({ key, ...integrations.get(integrationId.Ref) }).toMatchObject({ key, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  }
 });
 
 it('passes both queue retentions to the functions, from which they derive the dedup horizon', () => {
