@@ -176,6 +176,22 @@ export const elasticInfo = (clusterName: string) => ({
   tagline: 'You Know, for Search',
 });
 
+const CAT_HEALTH_COLUMNS = ['epoch', 'timestamp', 'cluster', 'status', 'node.total', 'node.data', 'shards', 'pri', 'relo', 'init', 'unassign', 'pending_tasks', 'max_task_wait_time', 'active_shards_percent'];
+
+/**
+ * `GET /_cat/health` (rsyslog's omelasticsearch checks it before sending): this aggregator's health as
+ * Elasticsearch's cluster colour, as text (with `?v`, a header line) or with `?format=json` a list.
+ */
+export const catHealth = (status: 'ok' | 'degraded' | 'failing', params: Record<string, string | undefined>, now: Date) => {
+  const colour = status === 'ok' ? 'green' : status === 'degraded' ? 'yellow' : 'red';
+  const values = [String(Math.floor(now.getTime() / 1000)), now.toISOString().slice(11, 19), 'log-aggregator', colour, '1', '1', '0', '0', '0', '0', '0', '0', '-', '100.0%'];
+  if (params.format === 'json') {
+    return { headers: { ...ELASTIC_PRODUCT_HEADER, 'content-type': 'application/json' }, body: JSON.stringify([Object.fromEntries(CAT_HEALTH_COLUMNS.map((column, index) => [column, values[index]]))]) };
+  }
+  const lines = [...('v' in params ? [CAT_HEALTH_COLUMNS.join(' ')] : []), values.join(' ')];
+  return { headers: { ...ELASTIC_PRODUCT_HEADER, 'content-type': 'text/plain; charset=UTF-8' }, body: `${lines.join('\n')}\n` };
+};
+
 /** Elasticsearch's error body, which its clients read: `{ error: { root_cause, type, reason }, status }`. */
 export const elasticError = (status: number, type: string, reason: string) => ({
   error: { root_cause: [{ type, reason }], type, reason },

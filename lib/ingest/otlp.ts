@@ -169,7 +169,9 @@ const decodeRequest = (body: Buffer, format: OtlpFormat): Obj => {
   try {
     parsed = parseJsonBody(body.toString('utf8'));
   } catch (error) {
-    throw new MalformedInputError(`the body is not valid JSON: ${(error as Error).message}`, { cause: error });
+    // The reviver walks the parsed value recursively: a body nested thousands deep exhausts the stack.
+    const why = error instanceof RangeError ? 'it is nested too deeply to read' : (error as Error).message;
+    throw new MalformedInputError(`the body is not valid JSON: ${why}`, { cause: error });
   }
   const request = object(parsed, 'the body');
   if (request === undefined) throw malformed('the body', 'must be an ExportLogsServiceRequest object');

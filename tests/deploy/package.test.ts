@@ -142,6 +142,7 @@ it('routes the HTTP API', () => {
   expect(routes).toEqual([
     'DELETE /admin/topics/{topic}',
     'GET /',
+    'GET /_cat/health',
     'GET /console/{file}',
     'GET /events',
     'GET /events/tail',

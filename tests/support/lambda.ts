@@ -32,7 +32,14 @@ export const context = (functionName = 'test'): Context =>
 export const httpEvent = (
   method: string,
   path: string,
-  options: { body?: string; query?: Record<string, string>; pathParameters?: Record<string, string>; headers?: Record<string, string> } = {},
+  options: {
+    body?: string;
+    /** A binary body, handed over base64-encoded as API Gateway does (isBase64Encoded). */
+    bytes?: Buffer;
+    query?: Record<string, string>;
+    pathParameters?: Record<string, string>;
+    headers?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2 => ({
   version: '2.0',
   routeKey: `${method} ${path}`,
@@ -54,7 +61,8 @@ export const httpEvent = (
     timeEpoch: Date.now(),
   },
   ...(options.body === undefined ? {} : { body: options.body }),
-  isBase64Encoded: false,
+  ...(options.bytes === undefined ? {} : { body: options.bytes.toString('base64') }),
+  isBase64Encoded: options.bytes !== undefined,
 });
 
 export interface HttpAnswer {
@@ -68,6 +76,25 @@ export const callHttp = async (
 ): Promise<HttpAnswer> => {
   const result = (await handler(event, context())) as { statusCode: number; body: string };
   return { status: result.statusCode, body: JSON.parse(result.body) };
+};
+
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Calls a handler and keeps its answer as bytes (protobuf answers, 204s, text). */
+export const callRaw = async (
+  handler: (event: any, context: Context) => Promise<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  event: APIGatewayProxyEventV2,
+): Promise<RawAnswer> => {
+  const result = (await handler(event, context())) as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean };
+  return {
+    status: result.statusCode,
+    headers: result.headers ?? {},
+    body: Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8'),
+  };
 };
 
 export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
