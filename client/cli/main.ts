@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { publisherMain, UsageError } from '../publisher/cli.ts';
 import { KeyRefusedError } from '../publisher/run.ts';
+import { SEVERITIES } from '../../lib/core/log-line.ts';
 import { eventLine, styleFor, type PrintedEvent } from './format.ts';
 import { AggregatorClient, CliError, defaultApiKey, defaultUrl, EXIT } from './http.ts';
 
@@ -21,6 +22,7 @@ interface Filters {
   topic?: string;
   source?: string;
   grep?: string;
+  severity?: string;
   where?: string[];
 }
 
@@ -28,7 +30,7 @@ const client = (args: Common): AggregatorClient => new AggregatorClient(args.url
 
 /** --topic, --source, --grep and --where as the API's query parameters. */
 const filterParams = (args: Filters): Record<string, string | undefined> => {
-  const params: Record<string, string | undefined> = { topic: args.topic, source: args.source, q: args.grep };
+  const params: Record<string, string | undefined> = { topic: args.topic, source: args.source, q: args.grep, severity: args.severity };
   for (const where of args.where ?? []) {
     const match = /^(payload\.[^=]+)=(.*)$/s.exec(where);
     if (!match) throw new CliError(`--where ${where}: write it as payload.<field>=<value>, e.g. payload.level=error`, EXIT.usage);
@@ -47,6 +49,7 @@ const withFilters = <T>(command: Argv<T>) =>
     .option('topic', { alias: 't', type: 'string', describe: 'one topic (default: all)' })
     .option('source', { type: 'string', describe: 'exact source' })
     .option('grep', { alias: 'g', type: 'string', describe: 'text anywhere in the payload or source, any case' })
+    .option('severity', { alias: 's', choices: SEVERITIES, describe: 'log lines of this severity or worse (e.g. warn: warn, error, fatal)' })
     .option('where', { alias: 'w', type: 'string', array: true, describe: 'payload.<path>=<value>, repeatable (all must hold)' });
 
 export const buildCli = (argv: string[]) =>

@@ -23,14 +23,34 @@ export const duration = (seconds: number): string => {
   return parts.join(' ');
 };
 
-/** A UTC instant as the reader's local date and time, with seconds (and the fraction when there is one). */
-export const localTime = (iso: string | null | undefined): string => {
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** The reader's zone as an offset from UTC, e.g. `UTC+01:00`, `UTC-05:30`, `UTC`, at that instant. */
+export const zoneOf = (date: Date): string => {
+  const offset = -date.getTimezoneOffset();
+  if (offset === 0) return 'UTC';
+  const hours = Math.floor(Math.abs(offset) / 60);
+  return `UTC${offset > 0 ? '+' : '-'}${pad(hours)}:${pad(Math.abs(offset) % 60)}`;
+};
+
+/**
+ * A UTC instant as the reader's local date and time, with seconds (and the fraction when there is
+ * one), and with `withZone` the zone it is in, so it reads right next to times shown in UTC.
+ */
+export const localTime = (iso: string | null | undefined, withZone = false): string => {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
   const ms = date.getMilliseconds();
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${ms ? `.${pad(ms, 3)}` : ''}`;
+  const text = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${ms ? `.${pad(ms, 3)}` : ''}`;
+  return withZone ? `${text} ${zoneOf(date)}` : text;
+};
+
+/** A compact local time for one row of a log: `12-02 15:01:24.123` (month-day, milliseconds always). */
+export const localClock = (iso: string): string => {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 };
 
 /** `<input type="datetime-local">` value for an ISO instant, and back. */

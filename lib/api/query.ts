@@ -4,7 +4,8 @@ import { BadQueryError, NotFoundError } from '../core/errors.ts';
 import { normalizeTimestamp } from '../core/time.ts';
 import type { Services } from '../app/services.ts';
 import type { EventFilter, StoredEvent } from '../core/ports.ts';
-import { allOf, containsText, fieldEquals, type EventMatcher } from '../core/search.ts';
+import { SEVERITIES } from '../core/log-line.ts';
+import { allOf, containsText, fieldEquals, severityAtLeast, type EventMatcher } from '../core/search.ts';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -21,6 +22,7 @@ const paramsSchema = z.object({
   to: z.string().optional(),
   cursor: z.string().optional(),
   q: z.string().min(1, 'must not be empty').max(256).optional(),
+  severity: z.enum(SEVERITIES).optional(),
 });
 
 const tailSchema = z.object({
@@ -29,6 +31,7 @@ const tailSchema = z.object({
   source: z.string().min(1).optional(),
   cursor: z.string().optional(),
   q: z.string().min(1, 'must not be empty').max(256).optional(),
+  severity: z.enum(SEVERITIES).optional(),
   wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).default(0),
 });
 
@@ -86,9 +89,13 @@ const decodeCursor = (raw: string, topic: string | null, order: string): string 
 const badParams = (error: z.ZodError): BadQueryError =>
   new BadQueryError(error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
 
-/** `payload.<dot.path>=<value>` parameters, all of which must hold, and `q`. */
-const contentMatcher = (rawParams: Record<string, string | undefined>, q: string | undefined): EventMatcher | undefined => {
-  const matchers: EventMatcher[] = q === undefined ? [] : [containsText(q)];
+/** `payload.<dot.path>=<value>` parameters, all of which must hold, `q`, and `severity` (this level or worse). */
+const contentMatcher = (
+  rawParams: Record<string, string | undefined>,
+  params: { q?: string | undefined; severity?: (typeof SEVERITIES)[number] | undefined },
+): EventMatcher | undefined => {
+  const matchers: EventMatcher[] = params.q === undefined ? [] : [containsText(params.q)];
+  if (params.severity !== undefined) matchers.push(severityAtLeast(params.severity));
   for (const [name, value] of Object.entries(rawParams)) {
     if (!name.startsWith('payload.') || value === undefined) continue;
     const path = name.slice('payload.'.length).split('.');
@@ -118,7 +125,7 @@ export const toPublic = (event: StoredEvent): PublicEvent => ({
 
 /**
  * With a topic: that topic's events by event time, oldest first unless order=desc. Without: all topics
- * merged, newest first unless order=asc. Filters (source, from, to, q, payload.<path>) combine with
+ * merged, newest first unless order=asc. Filters (source, from, to, q, severity, payload.<path>) combine with
  * both. A page reads a bounded amount (PAGE_BUDGET): with a content filter it may hold fewer than
  * `limit` events and still have a `next_cursor`.
  */
@@ -132,7 +139,7 @@ export const queryEvents = async (
   const parsed = paramsSchema.safeParse(rawParams);
   if (!parsed.success) throw badParams(parsed.error);
   const params = parsed.data;
-  const match = contentMatcher(rawParams, params.q);
+  const match = contentMatcher(rawParams, params);
   const filter: EventFilter = {
     ...(match ? { match } : {}),
     ...(params.source === undefined ? {} : { source: params.source }),
@@ -168,7 +175,7 @@ export const tailEvents = async (
   const parsed = tailSchema.safeParse(rawParams);
   if (!parsed.success) throw badParams(parsed.error);
   const params = parsed.data;
-  const match = contentMatcher(rawParams, params.q);
+  const match = contentMatcher(rawParams, params);
   const topic = params.topic ?? null;
   let position = params.cursor ? decodeCursor(params.cursor, topic, 'arrival') : undefined;
   const waitUntil = clock.now().getTime() + params.wait * 1000;

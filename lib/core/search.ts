@@ -1,6 +1,7 @@
 // Finding events by what they say: free text over the payload and source, and exact values of
 // payload fields. Pure functions over a stored event; the table layer applies them while it reads,
 // within a budget (see ports.ts, PageBudget).
+import { logLine, severityRank, type Severity } from './log-line.ts';
 import type { StoredEvent } from './ports.ts';
 
 export type EventMatcher = (event: StoredEvent) => boolean;
@@ -33,6 +34,18 @@ export const fieldEquals = (path: string[], expected: string): EventMatcher => {
     if (typeof value === 'number') return value === asNumber;
     if (typeof value === 'boolean' || value === null) return JSON.stringify(value) === expected;
     return false;
+  };
+};
+
+/**
+ * Events whose severity (log-line.ts: OpenTelemetry's severity, Loki's level label, a document's
+ * `log.level` or `level`) is `least` or more severe; events with no severity are left out.
+ */
+export const severityAtLeast = (least: Severity): EventMatcher => {
+  const rank = severityRank(least);
+  return (event) => {
+    const { severity } = logLine(event.payload);
+    return severity !== undefined && severityRank(severity) >= rank;
   };
 };
 

@@ -331,9 +331,9 @@ suite('the web console', () => {
     expect((await eventIds()).sort()).toEqual(all.filter((e) => (e.payload.user as { id: string }).id === 'u1').map((e) => e.event_id).sort());
 
     // From 10:05 to 10:09 UTC (the page runs in UTC): orders 5..9.
-    await applyFilters({ Topic: 'orders', 'From (local time)': '2026-11-22T10:05:00', 'To (local time)': '2026-11-22T10:09:00' });
+    await applyFilters({ Topic: 'orders', 'From (local time, UTC)': '2026-11-22T10:05:00', 'To (local time, UTC)': '2026-11-22T10:09:00' });
     expect(await eventIds()).toEqual(['orders-005', 'orders-006', 'orders-007', 'orders-008', 'orders-009']);
-    await applyFilters({ Topic: 'orders', 'From (local time)': '2026-11-22T10:05:00', 'To (local time)': '2026-11-22T10:09:00' });
+    await applyFilters({ Topic: 'orders', 'From (local time, UTC)': '2026-11-22T10:05:00', 'To (local time, UTC)': '2026-11-22T10:09:00' });
     await page.getByLabel('Order', { exact: true }).selectOption('desc');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForFunction(() => location.hash.includes('order=desc'));
@@ -388,7 +388,7 @@ suite('the web console', () => {
     }
     const stored = raw.slice(raw.indexOf('"payload":') + '"payload":'.length, raw.lastIndexOf(',"stored_at":'));
 
-    await open('#/events?topic=json');
+    await open('#/events?topic=json&view=details');
     await settled();
     const view = page.locator('article.event[data-event-id="exact-1"] pre.json');
     const text = (await view.textContent())!;
@@ -396,6 +396,8 @@ suite('the web console', () => {
     expect(text.split('\n').slice(0, 3)).toEqual(['{', '  "zeta": 1,', '  "alpha": {']);
     expect(text).toContain('"text": "ünïcødé ✓ 😀 \\"quoted\\" back\\\\slash\\nnew line\\ttab \\u0001 </script>"');
     expect(await page.locator('article.event[data-event-id="exact-1"] time').textContent()).toBe('2026-11-22T09:00:00.123456789Z');
+    // Stored times say their zone, as the time filters say theirs (this page runs in UTC).
+    expect(await page.locator('article.event[data-event-id="exact-1"] .event-foot').textContent()).toMatch(/^stored \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{3})? UTC$/);
     await screenshot('console-json.png');
 
     await page.getByRole('button', { name: 'Collapse payload of exact-1.alpha', exact: true }).click();
@@ -408,6 +410,79 @@ suite('the web console', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(text);
     const link = page.getByRole('link', { name: 'Open exact-1 as JSON (new tab)' });
     expect(await link.getAttribute('href')).toBe(`${baseUrl}/events/json/exact-1`);
+  });
+
+  it('shows logs from the shippers as lines: time, coloured severity, topic, source, message; JSON one click away; a severity filter', async () => {
+    const post = async (path: string, contentType: string, body: string, status: number): Promise<void> => {
+      const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      expect(response.status).toBe(status);
+    };
+    const ns = (second: number): string => `${Date.UTC(2026, 11, 2, 9, 0, second)}000000`;
+    // OTLP/JSON from a "checkout" service, a Loki stream and an Elasticsearch document, all topic "shop".
+    const record = (second: number, severityNumber: number, severityText: string, body: string) =>
+      ({ timeUnixNano: ns(second), severityNumber, severityText, body: { stringValue: body }, attributes: [{ key: 'log.record.uid', value: { stringValue: `otlp-${second}` } }] });
+    await post(
+      '/v1/logs?topic=shop',
+      'application/json',
+      JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'service.instance.id', value: { stringValue: 'checkout-7d9f' } }] },
+            scopeLogs: [
+              {
+                logRecords: [
+                  record(1, 9, 'INFO', 'order 1042 paid: 3 items, 42.50 EUR'),
+                  record(2, 5, 'DEBUG', 'cache hit for cart 1042'),
+                  record(3, 13, 'WARN', 'payment provider slow: 2.4 s'),
+                  record(4, 17, 'ERROR', 'order 1043 failed: card declined'),
+                  record(5, 21, 'FATAL', 'ledger unreachable, giving up'),
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+      200,
+    );
+    await post('/loki/api/v1/push', 'application/json', JSON.stringify({ streams: [{ stream: { topic: 'shop', host: 'edge-1', level: 'warn' }, values: [[ns(6), 'rate limit at 90% for tenant acme']] }] }), 204);
+    await post('/_bulk', 'application/x-ndjson', `${JSON.stringify({ index: { _index: 'shop' } })}\n${JSON.stringify({ '@timestamp': '2026-12-02T09:00:07Z', message: 'GET /cart 200 12 ms', 'log.level': 'info', host: { name: 'web-3' } })}\n`, 200);
+    for (let tries = 0; tries < 150 && (await getJson<{ events: unknown[] }>('/events?topic=shop')).events.length < 7; tries += 1) await new Promise((resolve) => setTimeout(resolve, 200));
+
+    await open('#/events?topic=shop');
+    await settled();
+    const rows = page.locator('article.event.line');
+    expect(await rows.count()).toBe(7);
+    const row = rows.filter({ hasText: 'card declined' });
+    expect(await row.locator('.severity').textContent()).toBe('ERROR');
+    expect(await row.locator('.source').textContent()).toBe('checkout-7d9f');
+    expect(await row.locator('.message').textContent()).toBe('order 1043 failed: card declined');
+    // Coloured by severity: error red, warn amber, a Loki level label and an ECS log.level read too.
+    const colour = (text: string) => rows.filter({ hasText: text }).locator('.severity').evaluate((el) => getComputedStyle(el).color);
+    expect(await colour('card declined')).toBe('rgb(185, 28, 28)');
+    expect(await colour('payment provider slow')).toBe('rgb(146, 64, 14)');
+    expect(await rows.filter({ hasText: 'rate limit' }).locator('.severity').textContent()).toBe('WARN');
+    expect(await rows.filter({ hasText: 'GET /cart' }).locator('.severity').textContent()).toBe('INFO');
+    await screenshot('console-lines.png');
+
+    // The JSON is one click away, under the row.
+    await row.getByRole('button', { name: 'Show the JSON of otlp-4' }).click();
+    expect(await row.locator('pre.json').textContent()).toContain('"severity_text": "ERROR"');
+    await row.getByRole('button', { name: 'Hide the JSON of otlp-4' }).click();
+    expect(await row.locator('pre.json').count()).toBe(0);
+
+    // Warn or worse: the warn, error and fatal records and the Loki warning.
+    await page.getByLabel('Severity', { exact: true }).selectOption('warn');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForFunction(() => location.hash.includes('severity=warn'));
+    await settled();
+    expect(await page.locator('article.event.line').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-severity')))).toEqual(['warn', 'error', 'fatal', 'warn']);
+    await screenshot('console-lines-warn.png');
+
+    // And the cards of before, a click away.
+    await page.getByRole('button', { name: 'Details' }).click();
+    await page.waitForFunction(() => location.hash.includes('view=details'));
+    await settled();
+    expect(await page.locator('article.event:not(.line)').count()).toBe(4);
   });
 
   it('follows new events live, pauses, and catches up on resume', async () => {
@@ -464,13 +539,26 @@ suite('the web console', () => {
   it('fits a 390-pixel phone without horizontal scrolling', async () => {
     const phone = watch(await context.newPage());
     await phone.setViewportSize({ width: 390, height: 844 });
-    for (const hash of ['#/overview', '#/topics', '#/events?topic=json', '#/events?topic=orders', '#/queue']) {
+    for (const hash of ['#/overview', '#/topics', '#/events?topic=json&view=details', '#/events?topic=orders', '#/events?topic=shop', '#/queue']) {
       await open(hash, phone);
       await settled(phone);
       await phone.locator('main h1').first().waitFor();
       await phone.waitForTimeout(300);
       const widths = await phone.evaluate(() => ({ page: document.documentElement.scrollWidth, body: document.body.scrollWidth, viewport: window.innerWidth }));
       expect({ hash, ...widths }).toEqual({ hash, page: 390, body: 390, viewport: 390 });
+      // Every drop-down shows its chosen option whole (the Order one's long default was cut off).
+      const cut = await phone.evaluate(() => {
+        const context2d = document.createElement('canvas').getContext('2d')!;
+        return [...document.querySelectorAll('select')].flatMap((select) => {
+          const style = getComputedStyle(select);
+          context2d.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const text = select.selectedOptions[0]?.textContent ?? '';
+          const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 16;
+          return context2d.measureText(text).width > room ? [`${select.id || select.getAttribute('name')}: "${text}"`] : [];
+        });
+      });
+      expect({ hash, cut }).toEqual({ hash, cut: [] });
+      if (hash === '#/events?topic=shop') await screenshot('console-phone-lines.png', phone, true);
       if (hash === '#/overview') {
         await phone.locator('.throughput canvas').first().waitFor();
         await screenshot('console-phone.png', phone, true);

@@ -25,6 +25,23 @@ interface Props {
 
 const stepped = uPlot.paths.stepped?.({ align: 1 });
 
+/**
+ * The y axis as wide as its longest tick label (uPlot's recipe): a fixed width clipped the axis label
+ * of big counts, and most of all on a phone, where every pixel of width is counted.
+ */
+const fitTicks: uPlot.Axis.Size = (self, values, axisIndex, cycle) => {
+  const axis = self.axes[axisIndex]!;
+  // uPlot calls this again as it converges; keep the size it settled on.
+  if (cycle > 1) return (axis as { _size?: number })._size ?? 40;
+  const longest = (values ?? []).reduce((widest, value) => (value.length > widest.length ? value : widest), '');
+  let size = (axis.ticks?.size ?? 10) + (axis.gap ?? 5);
+  if (longest !== '') {
+    self.ctx.font = (axis.font as [string, ...unknown[]] | undefined)?.[0] ?? self.ctx.font;
+    size += self.ctx.measureText(longest).width / devicePixelRatio;
+  }
+  return Math.ceil(size);
+};
+
 export const Chart = ({ label, series, data, height = 240, yLabel, minSpan = 0 }: Props) => {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -44,7 +61,7 @@ export const Chart = ({ label, series, data, height = 240, yLabel, minSpan = 0 }
         y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [
         { stroke: '#475569', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#cbd5e1' }, space: 80 },
-        { stroke: '#475569', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#cbd5e1' }, size: 56, ...(yLabel ? { label: yLabel, labelSize: 18 } : {}) },
+        { stroke: '#475569', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#cbd5e1' }, size: fitTicks, ...(yLabel ? { label: yLabel, labelSize: 20, labelGap: 2 } : {}) },
       ],
       series: [
         {},

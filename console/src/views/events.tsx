@@ -1,10 +1,14 @@
-// Events: the filters of GET /events (topic, source, time range, order, text and payload-field search)
-// with cursor paging, and a live tail (GET /events/tail, long-polling) that can be paused.
+// Events: the filters of GET /events (topic, source, time range, order, severity, text and
+// payload-field search) with cursor paging, and a live tail (GET /events/tail, long-polling) that can
+// be paused. Two layouts: lines (one row per event, as a log viewer shows logs: time, severity, topic,
+// source, message, the JSON one click away) and details (each event's whole payload).
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { logLine, SEVERITIES, type Severity } from '../../../lib/core/log-line.ts';
 import { eventUrl, getEvents, getJson, query, type LogEvent, type TopicsPage } from '../api.ts';
 import { JsonView } from '../components/json-view.tsx';
 import { Empty, Failure, Loading } from '../components/notice.tsx';
-import { count, fromLocalInput, localTime, toLocalInput } from '../format.ts';
+import { count, fromLocalInput, localClock, localTime, toLocalInput, zoneOf } from '../format.ts';
+import { stringify, toPlain } from '../json.ts';
 import { href, type Route } from '../route.ts';
 
 const PAGE_SIZES = [25, 50, 100, 200];
@@ -16,15 +20,20 @@ const MAX_LOAD_MS = 8_000;
 const TAIL_WAIT_SECONDS = 20;
 const TAIL_KEEP = 500;
 
+type Layout = 'lines' | 'details';
+
 interface Filters {
   topic: string;
   source: string;
   from: string;
   to: string;
   order: string;
+  severity: string;
   q: string;
   limit: number;
   fields: Array<[string, string]>;
+  /** Not a filter: how the events are shown; kept in the URL with them. */
+  view: Layout;
 }
 
 const readFilters = (params: URLSearchParams): Filters => ({
@@ -33,16 +42,19 @@ const readFilters = (params: URLSearchParams): Filters => ({
   from: params.get('from') ?? '',
   to: params.get('to') ?? '',
   order: params.get('order') ?? '',
+  severity: (SEVERITIES as readonly string[]).includes(params.get('severity') ?? '') ? params.get('severity')! : '',
   q: params.get('q') ?? '',
   limit: PAGE_SIZES.includes(Number(params.get('limit'))) ? Number(params.get('limit')) : DEFAULT_PAGE,
   fields: [...params.entries()].filter(([name]) => name.startsWith('payload.')).map(([name, value]) => [name.slice('payload.'.length), value]),
+  view: params.get('view') === 'details' ? 'details' : 'lines',
 });
 
 const toParams = (filters: Filters): URLSearchParams => {
   const params = new URLSearchParams();
-  for (const name of ['topic', 'source', 'from', 'to', 'order', 'q'] as const) if (filters[name].trim()) params.set(name, filters[name].trim());
+  for (const name of ['topic', 'source', 'from', 'to', 'order', 'severity', 'q'] as const) if (filters[name].trim()) params.set(name, filters[name].trim());
   if (filters.limit !== DEFAULT_PAGE) params.set('limit', String(filters.limit));
   for (const [path, value] of filters.fields) if (path.trim()) params.set(`payload.${path.trim()}`, value);
+  if (filters.view !== 'lines') params.set('view', filters.view);
   return params;
 };
 
@@ -52,6 +64,7 @@ const apiParams = (filters: Filters, tail: boolean): Record<string, string | num
     topic: filters.topic || undefined,
     source: filters.source || undefined,
     q: filters.q || undefined,
+    severity: filters.severity || undefined,
     limit: filters.limit,
     ...(tail ? {} : { from: filters.from || undefined, to: filters.to || undefined, order: filters.order || undefined }),
   };
@@ -59,7 +72,53 @@ const apiParams = (filters: Filters, tail: boolean): Record<string, string | num
   return params;
 };
 
-const searching = (filters: Filters): boolean => Boolean(filters.q) || filters.fields.length > 0;
+const searching = (filters: Filters): boolean => Boolean(filters.q) || Boolean(filters.severity) || filters.fields.length > 0;
+
+/** One row per event, as a log viewer shows logs; the event's JSON opens under it. */
+const EventLine = ({ event }: { event: LogEvent }) => {
+  const [open, setOpen] = useState(false);
+  const payload = toPlain(event.payload);
+  const line = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? logLine(payload as Record<string, unknown>) : {};
+  const severity: Severity | undefined = line.severity;
+  // Events that are not log lines (the JSON API's own) show their payload, compact.
+  const message = line.message ?? stringify(event.payload, 0);
+  return (
+    <article class="event line" data-topic={event.topic} data-event-id={event.event_id} data-source={event.source} data-severity={severity ?? ''}>
+      <div class="line-row">
+        <time dateTime={event.timestamp} title={`${event.timestamp} (UTC); local time ${localTime(event.timestamp)}`}>
+          <span class="date">{localClock(event.timestamp).slice(0, 6)}</span>
+          {localClock(event.timestamp).slice(6)}
+        </time>
+        <span class={`severity severity-${severity ?? 'none'}`} title={line.severityText ? `severity: ${line.severityText}` : 'no severity'}>
+          {severity ? severity.toUpperCase() : '—'}
+        </span>
+        <a class="tag" href={href('events', { topic: event.topic })} title={`Events of topic ${event.topic}`}>
+          {event.topic}
+        </a>
+        <span class="source" title="source">
+          {event.source}
+        </span>
+        <span class={line.message === undefined ? 'message muted' : 'message'} title={message.length > 120 ? message.slice(0, 2000) : undefined}>
+          {message}
+        </span>
+        <button type="button" class="small line-toggle" aria-expanded={open} aria-label={`${open ? 'Hide' : 'Show'} the JSON of ${event.event_id}`} onClick={() => setOpen(!open)}>
+          JSON
+        </button>
+      </div>
+      {open && (
+        <div class="line-detail">
+          <p class="muted">
+            <code class="event-id">{event.event_id}</code> · event time {event.timestamp} · stored {localTime(event.stored_at, true)} ·{' '}
+            <a href={eventUrl(event)} target="_blank" rel="noopener">
+              open as JSON ↗
+            </a>
+          </p>
+          <JsonView value={event.payload} label={`payload of ${event.event_id}`} />
+        </div>
+      )}
+    </article>
+  );
+};
 
 const EventCard = ({ event }: { event: LogEvent }) => (
   <article class="event" data-topic={event.topic} data-event-id={event.event_id} data-source={event.source}>
@@ -81,7 +140,7 @@ const EventCard = ({ event }: { event: LogEvent }) => (
       </span>
     </header>
     <JsonView value={event.payload} label={`payload of ${event.event_id}`} />
-    <p class="event-foot muted">stored {localTime(event.stored_at)}</p>
+    <p class="event-foot muted">stored {localTime(event.stored_at, true)}</p>
   </article>
 );
 
@@ -113,20 +172,31 @@ const FilterForm = ({ initial, topics }: { initial: Filters; topics: string[] })
         <input name="source" value={form.source} placeholder="any source" onInput={(e) => set('source', e.currentTarget.value)} />
       </label>
       <label class="field">
-        <span>From (local time)</span>
+        <span>From (local time, {zoneOf(new Date())})</span>
         <input name="from" type="datetime-local" step="1" value={toLocalInput(form.from)} onInput={(e) => set('from', fromLocalInput(e.currentTarget.value) ?? '')} />
       </label>
       <label class="field">
-        <span>To (local time)</span>
+        <span>To (local time, {zoneOf(new Date())})</span>
         <input name="to" type="datetime-local" step="1" value={toLocalInput(form.to)} onInput={(e) => set('to', fromLocalInput(e.currentTarget.value) ?? '')} />
       </label>
       {/* Selects get a label of their own (not around them): their options are no part of the name. */}
       <div class="field">
         <label for="filter-order">Order</label>
         <select id="filter-order" name="order" value={form.order} onChange={(e) => set('order', e.currentTarget.value)}>
-          <option value="">default (one topic: oldest first; all: newest first)</option>
+          <option value="">default</option>
           <option value="asc">oldest first</option>
           <option value="desc">newest first</option>
+        </select>
+      </div>
+      <div class="field">
+        <label for="filter-severity">Severity</label>
+        <select id="filter-severity" name="severity" value={form.severity} onChange={(e) => set('severity', e.currentTarget.value)}>
+          <option value="">any</option>
+          {SEVERITIES.map((severity) => (
+            <option key={severity} value={severity}>
+              {severity === 'fatal' ? 'fatal' : `${severity} or worse`}
+            </option>
+          ))}
         </select>
       </div>
       <div class="field">
@@ -255,7 +325,9 @@ export const Events = ({ route }: { route: Route }) => {
     return () => controller.abort();
   }, [following]);
 
-  const active = [...toParams(filters).keys()].filter((name) => name !== 'limit' && name !== 'order').length;
+  const active = [...toParams(filters).keys()].filter((name) => name !== 'limit' && name !== 'order' && name !== 'view').length;
+  const Item = filters.view === 'lines' ? EventLine : EventCard;
+  const layout = (view: Layout): string => href('events', toParams({ ...filters, view }));
   return (
     <>
       <h1>Events{filters.topic ? `: ${filters.topic}` : ''}</h1>
@@ -267,6 +339,14 @@ export const Events = ({ route }: { route: Route }) => {
           </button>
           <button type="button" aria-pressed={following} onClick={() => setFollowing(true)}>
             Live tail
+          </button>
+        </div>
+        <div class="segmented" role="group" aria-label="Layout">
+          <button type="button" aria-pressed={filters.view === 'lines'} onClick={() => (location.hash = layout('lines'))}>
+            Lines
+          </button>
+          <button type="button" aria-pressed={filters.view === 'details'} onClick={() => (location.hash = layout('details'))}>
+            Details
           </button>
         </div>
         {following ? (
@@ -287,15 +367,15 @@ export const Events = ({ route }: { route: Route }) => {
         )}
       </div>
       {following ? (
-        <section aria-label="Live tail" class="event-list">
+        <section aria-label="Live tail" class={`event-list ${filters.view}`}>
           {tailError !== undefined && <Failure error={tailError} />}
           {tail.length === 0 && tailError === undefined && <Empty>Waiting for events… new ones appear here within a few seconds of being stored.</Empty>}
           {tail.map((event) => (
-            <EventCard key={`${event.topic}\u0000${event.event_id}`} event={event} />
+            <Item key={`${event.topic}\u0000${event.event_id}`} event={event} />
           ))}
         </section>
       ) : (
-        <section aria-label="Events" class="event-list">
+        <section aria-label="Events" class={`event-list ${filters.view}`}>
           {phase === 'loading' ? (
             <Loading what="events" />
           ) : events.length === 0 && error === undefined ? (
@@ -307,7 +387,7 @@ export const Events = ({ route }: { route: Route }) => {
                   : 'No events stored yet. Publish some (see Overview) and they appear here.'}
             </Empty>
           ) : (
-            events.map((event) => <EventCard key={`${event.topic}\u0000${event.event_id}`} event={event} />)
+            events.map((event) => <Item key={`${event.topic}\u0000${event.event_id}`} event={event} />)
           )}
           {error !== undefined && <Failure error={error} retry={() => void load(events.length ? cursor : null)} />}
           {phase !== 'loading' && (cursor ? (
