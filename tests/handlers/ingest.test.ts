@@ -445,6 +445,29 @@ describe('Elasticsearch bulk: POST /_bulk, POST /{index}/_bulk', () => {
   });
 });
 
+describe('reading them as logs: GET /events?severity=', () => {
+  it('keeps the events of that severity or worse, whichever protocol brought them; refuses an unknown level', async () => {
+    const topic = uniqueTopic('levels');
+    const levels = ['debug', 'info', 'WARNING', 'error', 'CRITICAL'];
+    const push = { streams: levels.map((level, i) => ({ stream: { topic, level }, values: [[`17962236840000000${i}0`, `line ${i}`]] })) };
+    expect((await loki(Buffer.from(JSON.stringify(push)), { 'content-type': 'application/json' })).status).toBe(204);
+    expect((await bulk(ndjson({ index: { _index: topic } }, { message: 'no level at all' }))).status).toBe(200);
+    await deliver();
+    const lines = async (query: Record<string, string>, path = '/events') =>
+      (await callHttp(eventsHandler, httpEvent('GET', path, { query: { topic, ...query } }))).body.events.map((event: any) => event.payload.line ?? event.payload.message);
+    expect(await lines({})).toHaveLength(6);
+    expect(await lines({ severity: 'warn' })).toEqual(['line 2', 'line 3', 'line 4']);
+    expect(await lines({ severity: 'fatal' })).toEqual(['line 4']);
+    expect(await lines({ severity: 'trace' })).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
+    // The tail shows what was stored at least TAIL_LAG_MS (2 s) ago.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await lines({ severity: 'error' }, '/events/tail')).sort()).toEqual(['line 3', 'line 4']);
+    const refused = await callHttp(eventsHandler, httpEvent('GET', '/events', { query: { severity: 'loud' } }));
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toMatch(/^severity: /);
+  });
+});
+
 describe('keys on every ingest route', () => {
   const KEY = 'ingest-test-key';
   let saved: string | undefined;
