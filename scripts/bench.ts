@@ -7,6 +7,9 @@
 // (d) single-event publishing: 100,000 requests of one event each, 32 in flight, 30% duplicates:
 //     requests/s accepted and events/s end to end (concurrent requests share queue messages,
 //     lib/queue/coalesce.ts; the bench reports how many messages they became);
+// (f) OTLP ingestion: 20,000 log records through the OpenTelemetry SDK (batches of 512, OTLP/HTTP
+//     protobuf, gzip), 30% re-emitted with the same log.record.uid, end to end, each run right after
+//     a 20k JSON API run (alternated pairs), against the target of 0.8x the JSON API's events/s;
 // (e) peak PSS of the stack's processes (sampled over the whole process tree), the CPU seconds the
 //     functions' process and the local cloud's process use in each end-to-end run, and the duration
 //     of every processor invocation against its timeout (from the event source's log), in one 20k
@@ -32,6 +35,7 @@ import { generateWorkload } from '../client/publisher/generate.ts';
 import { runPublisher, type PublisherReport } from '../client/publisher/run.ts';
 import { freePort } from '../local/ports.ts';
 import { projectRoot } from '../local/service-config.ts';
+import { runOtlpEndToEnd, type OtlpRun } from './bench/otlp.ts';
 
 const log = (line: string): void => console.log(line);
 
@@ -484,10 +488,22 @@ const main = async (): Promise<void> => {
       );
       return report;
     };
-    // Three 20k runs (single runs vary by about 15% here), the median is reported.
+    // Three 20k runs (single runs vary by about 15% here), the median is reported. Each is followed by
+    // a 20k OTLP run, so that the two protocols are compared in alternated pairs on the same machine.
+    const otlpRuns: Array<OtlpRun & { pairedWith: PublisherReport; cpu: CpuUse }> = [];
     for (let index = 0; index < 3; index += 1) {
       log(`bench: (c) 20,000 events, 30% duplicates, batches of 500, 4 in flight, end to end ...`);
-      runs.push({ name: `20k / 30% #${index + 1}`, report: await runE2e(20_000, index) });
+      const json = await runE2e(20_000, index);
+      runs.push({ name: `20k / 30% #${index + 1}`, report: json });
+      log(`bench: (f) 20,000 OTLP log records (OpenTelemetry SDK, batches of 512, protobuf, gzip), 30% re-emitted, end to end ...`);
+      const cpuBefore = cpuSnapshot(stack.pid!);
+      const otlp = await runOtlpEndToEnd({ url, records: 20_000, dupRate: 0.3, runId: `bench-otlp-${index}`, log });
+      const cpu = cpuSince(cpuBefore, cpuSnapshot(stack.pid!));
+      otlpRuns.push({ ...otlp, pairedWith: json, cpu });
+      log(
+        `       end to end ${otlp.rate} records/s in ${otlp.seconds}s (${otlp.exports} exports); ${(((cpu.functions + cpu.cloud) * 1000) / otlp.records).toFixed(2)} ms CPU per record; ` +
+          `${(otlp.rate / (json.end_to_end_rate ?? 1)).toFixed(2)}x the JSON run before it; counts ${otlp.exact ? 'exact' : `NOT EXACT (${JSON.stringify(otlp.counted)})`}`,
+      );
     }
     // The same run with a CPU hog on one of the two cores: the processor must still finish every
     // invocation well inside its timeout (the issue that made a 20k run take 193 s).
@@ -564,6 +580,14 @@ const main = async (): Promise<void> => {
         ['CPU per event end to end, all stack processes, 200k run (ms)', cpuPerEvent(large).toFixed(2), '<= 1.2', verdict(cpuPerEvent(large) <= 1.2)],
       );
     }
+    const otlpMedian = median(otlpRuns, (run) => run.rate);
+    const otlpRatio = otlpMedian.rate / Math.max(1, e2e);
+    const otlpCpu = ((otlpMedian.cpu.functions + otlpMedian.cpu.cloud) * 1000) / otlpMedian.records;
+    rows.push(
+      ['OTLP/protobuf end to end, 20k records / 30% re-emitted, median of 3 (records/s)', String(otlpMedian.rate), '', ''],
+      ['OTLP / JSON API end to end, median OTLP run over median 20k JSON run', otlpRatio.toFixed(2), '>= 0.80', verdict(otlpRatio >= 0.8)],
+      ['OTLP CPU per record end to end, all stack processes, median run (ms)', otlpCpu.toFixed(2), '', ''],
+    );
     const mib = (kb: number): string => String(Math.round(kb / 1024));
     rows.push(
       [`peak PSS of the stack's processes${large ? ' (through the 200k run)' : ''} (MiB)`, mib(peak.pss), '<= 400', verdict(peak.pss / 1024 <= 400)],
@@ -575,6 +599,7 @@ const main = async (): Promise<void> => {
     );
     const correct =
       batched.exact &&
+      otlpRuns.every((run) => run.exact) &&
       pausedSingle.exact &&
       lambdaLike.exact &&
       runs.every(({ report }) => report.invariants.unique_equals_distinct && report.invariants.received_equals_unique_plus_duplicates && report.drained);
@@ -659,6 +684,20 @@ const main = async (): Promise<void> => {
       'Latencies are per request (500 events, or one in the single-event run). In the single-event run',
       'publish events/s is also requests/s. Requests include retries; a retry follows a 429 (the queue',
       'holds more messages than the backlog limit, 50,000 by default) or a 5xx.',
+      '',
+      '## OTLP ingestion, in pairs with the JSON API',
+      '',
+      'Each OTLP run follows a 20k JSON API run on the same stack: 20,000 log records emitted through the',
+      'OpenTelemetry JS SDK (`BatchLogRecordProcessor`, batches of 512) and exported by its OTLP/HTTP',
+      'protobuf exporter with gzip (one export in flight, as the SDK sends), 6,000 of them re-emitted',
+      'with the `log.record.uid` of an earlier one; from the first record emitted until the last is counted.',
+      '',
+      '| pair | JSON API events/s | OTLP records/s | OTLP / JSON | exports | OTLP CPU ms/record | counts exact |',
+      '|---|---:|---:|---:|---:|---:|---|',
+      ...otlpRuns.map(
+        (run, i) =>
+          `| ${i + 1} | ${run.pairedWith.end_to_end_rate} | ${run.rate} | ${(run.rate / (run.pairedWith.end_to_end_rate ?? 1)).toFixed(2)} | ${run.exports} | ${(((run.cpu.functions + run.cpu.cloud) * 1000) / run.records).toFixed(2)} | ${run.exact ? 'yes' : 'NO'} |`,
+      ),
       '',
       '## CPU per run',
       '',
