@@ -69,3 +69,47 @@ it('stores hostile payloads and returns them unchanged', async () => {
     { numRuns: 80 },
   );
 });
+
+describe('the shipper protocols', () => {
+  // Bytes as each protocol might meet them: random, truncated or bit-flipped valid bodies, the wrong
+  // protocol's body, compressed or not. Whatever comes, the answer is a 2xx or a 4xx in the protocol's
+  // terms, never a 5xx, and whatever is accepted is processed.
+  const otlpValid = Buffer.from(
+    JSON.stringify({
+      resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'fuzz-otlp' } }] }, scopeLogs: [{ logRecords: [{ timeUnixNano: '1796223684000000000', body: { stringValue: 'x' } }] }] }],
+    }),
+  );
+  const lokiValid = Buffer.from(JSON.stringify({ streams: [{ stream: { job: 'fuzz-loki' }, values: [['1796223684000000000', 'line']] }] }));
+  const bulkValid = Buffer.from('{"index":{"_index":"fuzz-bulk"}}\n{"message":"x"}\n');
+  const mutate = (valid: Buffer) =>
+    fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+      fc.nat({ max: valid.length }).map((end) => valid.subarray(0, end)),
+      fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([at, xor]) => {
+        const copy = Buffer.from(valid);
+        copy[at] = copy[at]! ^ xor;
+        return copy;
+      }),
+      fc.constantFrom(otlpValid, lokiValid, bulkValid, Buffer.from('null'), Buffer.from('[]'), Buffer.from('{}')),
+    );
+  const cases = [
+    { name: 'OTLP', path: '/v1/logs', valid: otlpValid, types: ['application/json', 'application/x-protobuf', 'text/plain', ''], allowed: [200, 400, 413, 415] },
+    { name: 'Loki', path: '/loki/api/v1/push', valid: lokiValid, types: ['application/json', 'application/x-protobuf', ''], allowed: [204, 400, 413, 415] },
+    { name: 'bulk', path: '/_bulk', valid: bulkValid, types: ['application/x-ndjson', 'application/json', 'text/plain'], allowed: [200, 400, 413, 415] },
+  ] as const;
+
+  it.each(cases)('$name: never answers 5xx to any body, and every accepted record is processed', async ({ path, valid, types, allowed }) => {
+    const { handler } = await import(path === '/v1/logs' ? '../../functions/otlp.ts' : path === '/_bulk' ? '../../functions/elastic.ts' : '../../functions/loki.ts');
+    await fc.assert(
+      fc.asyncProperty(mutate(valid), fc.constantFrom(...types), fc.boolean(), async (body, type, gzip) => {
+        const bytes = gzip ? (await import('node:zlib')).gzipSync(body) : body;
+        const result = (await handler(httpEvent('POST', path, { bytes, headers: { 'content-type': type, ...(gzip ? { 'content-encoding': 'gzip' } : {}) } }) as any, {} as any)) as {
+          statusCode: number;
+        };
+        expect(allowed).toContain(result.statusCode);
+      }),
+      { numRuns: 250 },
+    );
+    await deliver();
+  });
+});
