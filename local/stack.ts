@@ -81,8 +81,25 @@ const stopChild = async (child: ChildProcess): Promise<void> => {
   clearTimeout(timer);
 };
 
+/**
+ * serverless offline 14 hands every body but octet-stream and multipart to a function as UTF-8 text,
+ * which destroys protobuf, snappy and gzip bodies (the shipper protocols); patches/serverless-offline
+ * makes it pass them base64-encoded as API Gateway's HTTP API does. An install that skipped the
+ * patch would corrupt those bodies silently, so the stack refuses to start without it.
+ */
+const assertOfflinePatched = (): void => {
+  const file = path.join(projectRoot, 'node_modules', 'serverless-offline', 'src', 'utils', 'index.js');
+  if (!readFileSync(file, 'utf8').includes('textContentType')) {
+    throw new Error(
+      `${file} is not patched (patches/serverless-offline+14.8.2.patch): run \`rm -rf node_modules/serverless-offline && npm install\` ` +
+        '(npm install applies patches/ through patch-package). Unpatched, serverless offline corrupts binary bodies (OTLP protobuf, Loki snappy, gzip).',
+    );
+  }
+};
+
 export const startStack = async (options: StackOptions): Promise<Stack> => {
   const { log } = options;
+  assertOfflinePatched();
   if (!options.cloudEndpoint) await assertPortFree(options.host, options.cloudPort, 'CLOUD_PORT');
   await assertPortFree(options.host, options.httpPort, 'HTTP_PORT');
   await assertPortFree(options.host, options.lambdaPort, 'LAMBDA_PORT');
