@@ -1,7 +1,7 @@
 // The whole local stack: embedded cloud, provisioning from serverless.yml, `serverless offline`, and
 // the SQS event source. `npm start` runs it in the foreground; the end-to-end tests start it too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
@@ -72,6 +72,15 @@ const stopIdleBundler = (parentPid: number): void => {
   }
 };
 
+/**
+ * Where a stack's functions are bundled: under its data folder, which `serverless package` never
+ * touches. serverless-esbuild deletes its whole work folder after packaging (`.esbuild` in the
+ * checkout, with everything under it), and serverless offline loads a function's file again at every
+ * invocation, so bundles kept there made every route answer 502 after a `serverless package` until a
+ * restart. One folder per stage and port: two stacks never share one.
+ */
+export const bundleFolder = (dataDir: string, stage: string, httpPort: number): string => path.join(dataDir, 'bundles', `${stage}-${httpPort}`);
+
 const stopChild = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -120,6 +129,10 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     mkdirSync(logDir, { recursive: true });
     const offlineLogPath = path.join(logDir, 'offline.log');
     const offlineLog = createWriteStream(offlineLogPath, { flags: 'a' });
+    // Bundled afresh at every start (nothing left from a stack that was killed), removed at the stop.
+    const bundles = bundleFolder(options.dataDir, options.stage, options.httpPort);
+    rmSync(bundles, { recursive: true, force: true });
+    cleanup.push(async () => rmSync(bundles, { recursive: true, force: true }));
     // serverless offline answers on an internal port; the gateway (gateway.ts) on the public one.
     const offlinePort = await freePort();
     const offline = spawn(
@@ -164,7 +177,8 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
           AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
           SLS_TELEMETRY_DISABLED: '1',
-          ESBUILD_WORK_FOLDER: path.join('.esbuild', `offline-${options.stage}-${options.httpPort}`),
+          // serverless-esbuild joins it to the project folder, so it has to be relative to it.
+          ESBUILD_WORK_FOLDER: path.relative(projectRoot, bundles),
           // Readable stack traces locally (NODE_OPTIONS in serverless.yml enables them).
           ESBUILD_SOURCEMAP: process.env.ESBUILD_SOURCEMAP ?? 'true',
           ESBUILD_MINIFY: process.env.ESBUILD_MINIFY ?? 'false',

@@ -1,10 +1,12 @@
 // End to end over real HTTP: `scripts/start.ts` (what `npm start` runs) with serverless offline, the
 // local event source and the embedded cloud, on free ports and a fresh data folder.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Stats } from '../../lib/api/stats.ts';
+import { bundleFolder } from '../../local/stack.ts';
 import { freePort, projectRoot, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
 jest.setTimeout(240_000);
@@ -241,7 +243,7 @@ describe('the aggregator over HTTP', () => {
     it('turns a function that cannot load into a JSON 502, and /health into a 503 naming it, until it loads again', async () => {
       // The functions load their bundles on first use: take the topics function's bundle away before
       // anything has called it, as a concurrent `serverless package` used to.
-      const workFolder = path.join(projectRoot, '.esbuild', `offline-e2e-${env.HTTP_PORT}`, '.build', 'functions');
+      const workFolder = path.join(bundleFolder(dataDir, 'e2e', Number(env.HTTP_PORT)), '.build', 'functions');
       const bundle = readdirSync(workFolder).find((file) => file === 'topics.js')!;
       renameSync(path.join(workFolder, bundle), path.join(workFolder, `${bundle}.away`));
       try {
@@ -287,6 +289,46 @@ describe('the aggregator over HTTP', () => {
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
     });
 
+  });
+
+  it('keeps answering while `serverless package` runs in the same checkout', async () => {
+    // Packaging empties serverless-esbuild's work folder (.esbuild in the checkout) when it is done;
+    // the running stack's bundles must not be in it. The real command, as a developer would run it
+    // (artifacts into a temporary folder instead of the checkout's .serverless).
+    const before = (await getJson<Stats>('/stats')).received;
+    expect((await post({ ...makeEvent(7_000), topic: 'packaged', event_id: 'before-package' })).status).toBe(202);
+    await drained(before + 1);
+    const artifacts = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-package-'));
+    try {
+      const environment = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && key !== 'ESBUILD_WORK_FOLDER'));
+      await promisify(execFile)(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'e2e', '--package', artifacts], {
+        cwd: projectRoot,
+        env: { ...environment, SLS_TELEMETRY_DISABLED: '1', HOME: artifacts },
+      });
+      expect(readdirSync(artifacts).filter((file) => file.endsWith('.zip')).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(artifacts, { recursive: true, force: true });
+    }
+    // Every function still loads: each route once, and an event goes all the way through the processor.
+    const answers: Record<string, number> = {};
+    for (const route of ['/stats', '/stats/series', '/events?limit=1', '/events/tail?limit=1', '/events/packaged/before-package', '/topics', '/topics/packaged', '/metrics', '/health', '/']) {
+      answers[route] = (await fetch(`${baseUrl}${route}`, { headers: { 'x-api-key': READ_KEY } })).status;
+    }
+    expect(answers).toEqual({
+      '/stats': 200,
+      '/stats/series': 200,
+      '/events?limit=1': 200,
+      '/events/tail?limit=1': 200,
+      '/events/packaged/before-package': 200,
+      '/topics': 200,
+      '/topics/packaged': 200,
+      '/metrics': 200,
+      '/health': 200,
+      '/': 200,
+    });
+    expect((await post({ ...makeEvent(7_001), topic: 'packaged', event_id: 'after-package' })).status).toBe(202);
+    await drained(before + 2);
+    expect(await getJson('/topics/packaged')).toMatchObject({ received: 2, unique: 2 });
   });
 
   describe('the command line (npx logagg)', () => {
