@@ -1,7 +1,7 @@
 // The whole local stack: embedded cloud, provisioning from serverless.yml, `serverless offline`, and
 // the SQS event source. `npm start` runs it in the foreground; the end-to-end tests start it too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
@@ -9,6 +9,7 @@ import { startEventSource, type EventSource } from './event-source.ts';
 import { startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
 import { provisionResources } from './provision.ts';
+import { removeStackFile, writeStackFile } from './running-stack.ts';
 import { startScheduler } from './scheduler.ts';
 import { functionName, httpRoutes, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
 import type { StackSettings } from './settings.ts';
@@ -116,11 +117,6 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
       options.cloudEndpoint
         ? `cloud         ${cloud.endpoint}  (external: DynamoDB + SQS there)`
         : `local cloud   ${cloud.endpoint}  (DynamoDB + SQS, data in ${options.dataDir})`,
-    );
-    // For tools that want the path the functions use (the benchmark's raw ceiling).
-    writeFileSync(
-      path.join(options.dataDir, 'endpoints.json'),
-      JSON.stringify({ shared: cloud.endpoint, dynamodb: cloud.dynamodbEndpoint, sqs: cloud.sqsEndpoint }),
     );
     const provisioned = await provisionResources({ endpoint: cloud.endpoint, region: options.region, resources: config.resources });
     log(`provisioned   table ${provisioned.tables.join(', ')}; queues ${Object.values(provisioned.queues).map((q) => q.url.split('/').pop()).join(', ')}`);
@@ -251,6 +247,17 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     log(
       `event source  ${queueName} -> ${functionName(config, functionKey)} (batch ${settings.batchSize} messages / ${options.eventSourceMaxBatchEvents} events, window ${settings.maximumBatchingWindow ?? 0}s, concurrency ${options.eventSourceConcurrency})`,
     );
+    // Where the scripts and clients on this machine find this stack (running-stack.ts), now that it answers.
+    writeStackFile(options.dataDir, {
+      pid: process.pid,
+      stage: options.stage,
+      started_at: new Date().toISOString(),
+      cloud: cloud.endpoint,
+      dynamodb: cloud.dynamodbEndpoint,
+      sqs: cloud.sqsEndpoint,
+      http: httpUrl,
+    });
+    cleanup.push(async () => removeStackFile(options.dataDir, process.pid));
     return { config, cloud, httpUrl, eventSource, stop: stopAll };
   } catch (error) {
     await stopAll();

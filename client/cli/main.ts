@@ -4,7 +4,7 @@ import yargs, { type Argv } from 'yargs';
 import { publisherMain, UsageError } from '../publisher/cli.ts';
 import { KeyRefusedError } from '../publisher/run.ts';
 import { eventLine, styleFor, type PrintedEvent } from './format.ts';
-import { AggregatorClient, CliError, defaultApiKey, defaultUrl, EXIT } from './http.ts';
+import { AggregatorClient, CliError, defaultApiKey, EXIT, resolveUrl } from './http.ts';
 
 interface Page {
   events: PrintedEvent[];
@@ -12,7 +12,7 @@ interface Page {
 }
 
 interface Common {
-  url: string;
+  url?: string;
   'api-key'?: string;
   json: boolean;
 }
@@ -24,7 +24,12 @@ interface Filters {
   where?: string[];
 }
 
-const client = (args: Common): AggregatorClient => new AggregatorClient(args.url, args['api-key']);
+const client = async (args: Common): Promise<AggregatorClient> => {
+  const { url, found } = await resolveUrl(args.url);
+  // On stderr, so that --json output stays clean.
+  if (found) console.error(`logagg: ${found}: ${url}`);
+  return new AggregatorClient(url, args['api-key']);
+};
 
 /** --topic, --source, --grep and --where as the API's query parameters. */
 const filterParams = (args: Filters): Record<string, string | undefined> => {
@@ -53,7 +58,7 @@ export const buildCli = (argv: string[]) =>
   yargs(argv)
     .scriptName('logagg')
     .usage('$0 <command> [options]\n\nThe log aggregator from the command line.')
-    .option('url', { type: 'string', default: defaultUrl(), describe: 'the aggregator (LOGAGG_URL, else 127.0.0.1:$HTTP_PORT)' })
+    .option('url', { type: 'string', describe: 'the aggregator (default LOGAGG_URL, else 127.0.0.1:$HTTP_PORT, else the stack running from DATA_DIR, .data)' })
     .option('api-key', { type: 'string', default: defaultApiKey(), describe: 'sent as x-api-key (LOGAGG_API_KEY)' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line (NDJSON), for jq' })
     .command(
@@ -64,7 +69,7 @@ export const buildCli = (argv: string[]) =>
           .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep following (Ctrl-C stops)' })
           .option('lines', { alias: 'n', type: 'number', default: 20, describe: 'how many of the newest to show first' }),
       async (args) => {
-        const api = client(args);
+        const api = await client(args);
         const filters = filterParams(args);
         let page = await api.get<Page>('/events/tail', { ...filters, limit: String(Math.max(1, Math.min(1000, args.lines))) });
         printEvents(args.lines > 0 ? page.events : [], args);
@@ -93,7 +98,7 @@ export const buildCli = (argv: string[]) =>
           .option('limit', { alias: 'l', type: 'number', default: 100, describe: 'events to show (a page)' })
           .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every matching event, page after page' }),
       async (args) => {
-        const api = client(args);
+        const api = await client(args);
         const params = { ...filterParams(args), from: args.from, to: args.to, order: args.order };
         let cursor: string | null = null;
         let shown = 0;
@@ -106,7 +111,7 @@ export const buildCli = (argv: string[]) =>
       },
     )
     .command('stats', 'totals, top topics, queue depth', (command) => command, async (args) => {
-      const stats = await client(args).get<{
+      const stats = await (await client(args)).get<{
         received: number;
         unique_processed: number;
         duplicate_dropped: number;
@@ -136,7 +141,7 @@ export const buildCli = (argv: string[]) =>
       'topics by name with their counts',
       (command) => command.option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every topic, page after page' }),
       async (args) => {
-        const api = client(args);
+        const api = await client(args);
         const style = styleFor(process.stdout);
         let cursor: string | null = null;
         do {

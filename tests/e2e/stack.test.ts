@@ -1,7 +1,7 @@
 // End to end over real HTTP: `scripts/start.ts` (what `npm start` runs) with serverless offline, the
 // local event source and the embedded cloud, on free ports and a fresh data folder.
 import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -222,7 +222,10 @@ describe('the aggregator over HTTP', () => {
   it('keeps everything across a restart, and a re-sent event then counts as a duplicate', async () => {
     // A follower's tail position from before the restart still follows afterwards.
     const before = await getJson<{ next_cursor: string }>('/events/tail?topic=payments&limit=1');
+    expect(existsSync(path.join(dataDir, 'endpoints.json'))).toBe(true);
     await stop();
+    // A stopped stack leaves no address behind for the clients to find.
+    expect(existsSync(path.join(dataDir, 'endpoints.json'))).toBe(false);
     await start();
     const after = await getJson<Stats>('/stats');
     expect(after).toMatchObject({ received: 1003, unique_processed: 702, duplicate_dropped: 301 });
@@ -385,6 +388,49 @@ describe('the aggregator over HTTP', () => {
       const published = cli(['publish', '--events', '10', '--dup-rate', '0', '--no-wait', '--json', '--run-id', 'cli'], { LOGAGG_API_KEY: PUBLISH_KEY });
       expect(published.status).toBe(0);
       expect(JSON.parse(published.stdout.trim().split('\n').at(-1)!)).toMatchObject({ accepted_events: 10 });
+    });
+
+    it('finds the running stack from its data folder, says which it uses, and says when none runs', () => {
+      // No address given: the clients read the stack's endpoints.json in DATA_DIR.
+      const unset = { LOGAGG_URL: '', HTTP_PORT: '', CLOUD_PORT: '', AWS_ENDPOINT_URL: '', STAGE: '' };
+      const found = cli(['stats', '--json'], { ...unset, DATA_DIR: dataDir });
+      expect(found.status).toBe(0);
+      expect(JSON.parse(found.stdout)).toMatchObject({ received: expect.any(Number) });
+      expect(found.stderr).toContain(`logagg: the aggregator running from ${dataDir} (stage e2e, pid `);
+      expect(found.stderr).toContain(baseUrl);
+      const published = cli(['publish', '--events', '5', '--dup-rate', '0', '--no-wait', '--json', '--run-id', 'found'], { ...unset, DATA_DIR: dataDir, LOGAGG_API_KEY: PUBLISH_KEY });
+      expect(published.status).toBe(0);
+      expect(published.stderr).toContain(`publishing to the aggregator running from ${dataDir}`);
+      // Unset, not empty: the AWS SDK reads AWS_ENDPOINT_URL itself.
+      const redriveEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in unset)));
+      const redrive = (dir: string) =>
+        spawnSync(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts'], { cwd: projectRoot, encoding: 'utf8', env: { ...redriveEnv, DATA_DIR: dir }, timeout: 60_000 });
+      const redriven = redrive(dataDir);
+      expect({ status: redriven.status, stderr: redriven.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(redriven.stdout).toContain(`using http://127.0.0.1:${env.CLOUD_PORT} (the aggregator running from ${dataDir} (stage e2e`);
+      expect(redriven.stdout).toMatch(/redriving log-aggregator-e2e-events-dlq -> log-aggregator-e2e-events .*\nmoved 0 message/);
+
+      // Nothing there, a stack that has stopped, one whose process lives on but does not answer.
+      const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-nostack-'));
+      try {
+        const none = cli(['stats'], { ...unset, DATA_DIR: elsewhere });
+        expect(none.status).toBe(3);
+        expect(none.stderr).toContain(`no aggregator is running from ${elsewhere} (there is no ${elsewhere}/endpoints.json). Start it with \`npm start\``);
+        const noRedrive = redrive(elsewhere);
+        expect(noRedrive.status).toBe(1);
+        expect(noRedrive.stderr).toMatch(/no aggregator is running from .*Start it with `npm start`/);
+        const file = JSON.parse(readFileSync(path.join(dataDir, 'endpoints.json'), 'utf8')) as Record<string, unknown>;
+        const gone = spawnSync(process.execPath, ['-e', '']).pid;
+        writeFileSync(path.join(elsewhere, 'endpoints.json'), JSON.stringify({ ...file, pid: gone }));
+        expect(cli(['stats'], { ...unset, DATA_DIR: elsewhere }).stderr).toContain(`(pid ${gone}) has stopped. Start it with \`npm start\``);
+        writeFileSync(path.join(elsewhere, 'endpoints.json'), JSON.stringify({ ...file, pid: process.pid, http: 'http://127.0.0.1:9', cloud: 'http://127.0.0.1:9' }));
+        const silent = cli(['stats'], { ...unset, DATA_DIR: elsewhere });
+        expect(silent.status).toBe(3);
+        expect(silent.stderr).toContain(`(pid ${process.pid}) does not answer at http://127.0.0.1:9`);
+        expect(redrive(elsewhere).stderr).toContain(`(pid ${process.pid}) does not answer at http://127.0.0.1:9`);
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
     });
 
     it('prints bash and zsh completion scripts', () => {
