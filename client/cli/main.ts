@@ -3,6 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import { publisherMain, UsageError } from '../publisher/cli.ts';
 import { KeyRefusedError } from '../publisher/run.ts';
+import type { ReceiptStatus } from '../../lib/api/wire.ts';
 import { eventLine, styleFor, type PrintedEvent } from './format.ts';
 import { AggregatorClient, CliError, defaultApiKey, EXIT, resolveUrl } from './http.ts';
 
@@ -159,6 +160,29 @@ export const buildCli = (argv: string[]) =>
       },
     )
     .command(
+      'wait <receipt>',
+      'wait until the events of a publish are counted (the receipt POST /publish answered with)',
+      (command) =>
+        command
+          .positional('receipt', { type: 'string', demandOption: true, describe: 'the `receipt` of a 202 from POST /publish' })
+          .option('timeout', { type: 'number', default: 60, describe: 'seconds to wait at most' }),
+      async (args) => {
+        const api = await client(args);
+        const deadline = Date.now() + Math.max(0, args.timeout) * 1000;
+        let status: ReceiptStatus;
+        // Long-polls: each request waits up to 20 s (the API's limit) and answers as soon as they are counted.
+        do {
+          const wait = Math.min(20, Math.max(0, Math.ceil((deadline - Date.now()) / 1000)));
+          status = await api.get<ReceiptStatus>(`/receipts/${encodeURIComponent(args.receipt)}`, { wait: String(wait) });
+        } while (!status.counted && Date.now() < deadline);
+        if (args.json) console.log(JSON.stringify(status));
+        else console.log(`${status.counted ? 'counted' : 'not counted yet'}: ${status.counted_messages} of ${status.messages} message(s)`);
+        if (!status.counted) {
+          throw new CliError(`not counted within ${args.timeout}s: its messages may still wait in the queue (logagg stats shows the queue)`, EXIT.failed);
+        }
+      },
+    )
+    .command(
       'publish',
       'load the aggregator with generated events (the publisher; `logagg publish --help`)',
       (command) => command.help(false).version(false).strict(false),
@@ -168,7 +192,7 @@ export const buildCli = (argv: string[]) =>
       },
     )
     .completion('completion', 'print a bash or zsh completion script (eval "$(npx logagg completion)")')
-    .demandCommand(1, 'name a command: tail, query, stats, topics, publish, completion')
+    .demandCommand(1, 'name a command: tail, query, stats, topics, wait, publish, completion')
     .strictCommands()
     .recommendCommands()
     .exitProcess(false)

@@ -11,9 +11,9 @@ import { toHttpError } from './errors.ts';
 export type HttpEvent = APIGatewayProxyEventV2 & { jsonBody?: unknown };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-export const json = (statusCode: number, body: unknown): HttpResult => ({
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
   statusCode,
-  headers: { 'content-type': 'application/json' },
+  headers: { ...headers, 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
 

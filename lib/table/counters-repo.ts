@@ -203,6 +203,17 @@ export class DynamoCounterStore implements CounterStore {
     return new Set(items.filter((item) => item[FOLDED] !== true).map((item) => String(item[PK]).slice(prefix.length)));
   }
 
+  async recordStates(ids: string[]): Promise<Map<string, 'pending' | 'folded'>> {
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      [...new Set(ids)].map((id) => ({ [PK]: recordPk(id) })),
+      { projection: '#pk, #folded', names: { '#pk': PK, '#folded': FOLDED } },
+    );
+    const prefix = recordPk('');
+    return new Map(items.map((item) => [String(item[PK]).slice(prefix.length), item[FOLDED] === true ? 'folded' : 'pending']));
+  }
+
   async applyToCounter(
     target: CounterTarget,
     version: number,

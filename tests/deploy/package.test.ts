@@ -112,6 +112,8 @@ it('grants each function only the actions it needs, on its own resources, never 
     stats: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     metrics: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     topics: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    // The message records a receipt names.
+    receipts: ['dynamodb:BatchGetItem', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     admin: [
       'dynamodb:BatchWriteItem',
       'dynamodb:Query',
@@ -154,6 +156,7 @@ it('routes the HTTP API', () => {
     'GET /events/{topic}/{event_id}',
     'GET /health',
     'GET /metrics',
+    'GET /receipts/{receipt}',
     'GET /stats',
     'GET /stats/series',
     'GET /topics',

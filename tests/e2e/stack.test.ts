@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ulid } from 'ulid';
 import type { Stats } from '../../lib/api/stats.ts';
 import { bundleFolder } from '../../local/stack.ts';
 import { freePort, projectRoot, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
@@ -100,7 +101,7 @@ describe('the aggregator over HTTP', () => {
     const all = [...distinct.slice(0, 400), ...repeats.slice(0, 100), ...distinct.slice(400), ...repeats.slice(100)];
     for (let start = 0; start < all.length; start += 250) {
       const answer = await post({ events: all.slice(start, start + 250) });
-      expect(answer).toEqual({ status: 202, body: { accepted: 250, messages: 1 } });
+      expect(answer).toEqual({ status: 202, body: { accepted: 250, messages: 1, receipt: expect.any(String) } });
     }
     const stats = await drained(1000);
     expect(stats).toMatchObject({ received: 1000, unique_processed: 700, duplicate_dropped: 300, processed: 1000 });
@@ -431,6 +432,32 @@ describe('the aggregator over HTTP', () => {
       } finally {
         rmSync(elsewhere, { recursive: true, force: true });
       }
+    });
+
+    it('waits for a publish to be counted: the 202 names its receipt, GET /receipts and logagg wait follow it', async () => {
+      const response = await fetch(`${baseUrl}/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': PUBLISH_KEY },
+        body: JSON.stringify([{ ...makeEvent(8_000), topic: 'receipts', event_id: 'r-1' }, { ...makeEvent(8_001), topic: 'receipts', event_id: 'r-2' }]),
+      });
+      const answer = (await response.json()) as { receipt: string };
+      expect(response.status).toBe(202);
+      expect(response.headers.get('location')).toBe(`/receipts/${answer.receipt}`);
+      // The publisher's own key may ask (a read key or the admin key too); no key, or another, may not.
+      const ask = (key?: string) => fetch(`${baseUrl}${response.headers.get('location')}?wait=20`, { headers: key ? { 'x-api-key': key } : {} });
+      const waited = await ask(PUBLISH_KEY);
+      expect({ status: waited.status, body: await waited.json() }).toEqual({ status: 200, body: { receipt: answer.receipt, counted: true, messages: 1, counted_messages: 1 } });
+      expect(await getJson('/topics/receipts')).toMatchObject({ received: 2, unique: 2 });
+      expect((await ask(READ_KEY)).status).toBe(200);
+      expect((await ask(ADMIN_KEY)).status).toBe(200);
+      expect((await ask()).status).toBe(401);
+      expect((await ask('guess')).status).toBe(403);
+      const waitedByCli = cli(['wait', answer.receipt, '--timeout', '30'], { LOGAGG_API_KEY: PUBLISH_KEY });
+      expect({ status: waitedByCli.status, stdout: waitedByCli.stdout }).toEqual({ status: 0, stdout: 'counted: 1 of 1 message(s)\n' });
+      expect(cli(['wait', 'not-a-receipt']).status).toBe(2);
+      const never = cli(['wait', ulid(), '--timeout', '1'], { LOGAGG_API_KEY: PUBLISH_KEY });
+      expect({ status: never.status, stdout: never.stdout }).toEqual({ status: 1, stdout: 'not counted yet: 0 of 1 message(s)\n' });
+      expect(never.stderr).toMatch(/not counted within 1s/);
     });
 
     it('prints bash and zsh completion scripts', () => {
