@@ -10,7 +10,6 @@ import { isBeyondHorizon } from '../queue/batch-id.ts';
 import { batchesOf } from '../queue/receipt.ts';
 import type { Services } from '../app/services.ts';
 import { MAX_WAIT_SECONDS } from './query.ts';
-
 import type { ReceiptStatus } from './wire.ts';
 
 export type { ReceiptStatus } from './wire.ts';
