@@ -55,6 +55,8 @@ const permissions = {
     { actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'], resources: ['table', 'tableIndexes'] },
     { actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], resources: ['queue', 'dlq'] },
   ],
+  // The message records a receipt names (one BatchGetItem per look).
+  receipts: [{ actions: ['dynamodb:BatchGetItem'], resources: ['table'] }],
   topics: [{ actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'], resources: ['table', 'tableIndexes'] }],
   health: [
     { actions: ['dynamodb:GetItem'], resources: ['table'] },

@@ -5,6 +5,9 @@ import { projectRoot } from './service-config.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** DATA_DIR as the stack resolves it (relative to the project, `.data` unless set): the stack and the clients that look for it there agree. */
+export const dataDirFrom = (env: NodeJS.ProcessEnv): string => path.resolve(projectRoot, env.DATA_DIR || '.data');
+
 const schema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -51,7 +54,7 @@ export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
   }
   const s = parsed.data;
   return {
-    dataDir: path.resolve(projectRoot, s.DATA_DIR),
+    dataDir: dataDirFrom({ DATA_DIR: s.DATA_DIR }),
     host: s.HOST,
     cloudPort: s.CLOUD_PORT,
     httpPort: s.HTTP_PORT,

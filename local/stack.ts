@@ -1,7 +1,7 @@
 // The whole local stack: embedded cloud, provisioning from serverless.yml, `serverless offline`, and
 // the SQS event source. `npm start` runs it in the foreground; the end-to-end tests start it too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startLocalCloud, type LocalCloud } from './cloud.ts';
@@ -9,6 +9,7 @@ import { startEventSource, type EventSource } from './event-source.ts';
 import { startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
 import { provisionResources } from './provision.ts';
+import { removeStackFile, writeStackFile } from './running-stack.ts';
 import { startScheduler } from './scheduler.ts';
 import { functionName, httpRoutes, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
 import type { StackSettings } from './settings.ts';
@@ -72,6 +73,15 @@ const stopIdleBundler = (parentPid: number): void => {
   }
 };
 
+/**
+ * Where a stack's functions are bundled: under its data folder, which `serverless package` never
+ * touches. serverless-esbuild deletes its whole work folder after packaging (`.esbuild` in the
+ * checkout, with everything under it), and serverless offline loads a function's file again at every
+ * invocation, so bundles kept there made every route answer 502 after a `serverless package` until a
+ * restart. One folder per stage and port: two stacks never share one.
+ */
+export const bundleFolder = (dataDir: string, stage: string, httpPort: number): string => path.join(dataDir, 'bundles', `${stage}-${httpPort}`);
+
 const stopChild = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -125,11 +135,6 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         ? `cloud         ${cloud.endpoint}  (external: DynamoDB + SQS there)`
         : `local cloud   ${cloud.endpoint}  (DynamoDB + SQS, data in ${options.dataDir})`,
     );
-    // For tools that want the path the functions use (the benchmark's raw ceiling).
-    writeFileSync(
-      path.join(options.dataDir, 'endpoints.json'),
-      JSON.stringify({ shared: cloud.endpoint, dynamodb: cloud.dynamodbEndpoint, sqs: cloud.sqsEndpoint }),
-    );
     const provisioned = await provisionResources({ endpoint: cloud.endpoint, region: options.region, resources: config.resources });
     log(`provisioned   table ${provisioned.tables.join(', ')}; queues ${Object.values(provisioned.queues).map((q) => q.url.split('/').pop()).join(', ')}`);
 
@@ -137,6 +142,10 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     mkdirSync(logDir, { recursive: true });
     const offlineLogPath = path.join(logDir, 'offline.log');
     const offlineLog = createWriteStream(offlineLogPath, { flags: 'a' });
+    // Bundled afresh at every start (nothing left from a stack that was killed), removed at the stop.
+    const bundles = bundleFolder(options.dataDir, options.stage, options.httpPort);
+    rmSync(bundles, { recursive: true, force: true });
+    cleanup.push(async () => rmSync(bundles, { recursive: true, force: true }));
     // serverless offline answers on an internal port; the gateway (gateway.ts) on the public one.
     const offlinePort = await freePort();
     const offline = spawn(
@@ -181,7 +190,8 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
           AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
           SLS_TELEMETRY_DISABLED: '1',
-          ESBUILD_WORK_FOLDER: path.join('.esbuild', `offline-${options.stage}-${options.httpPort}`),
+          // serverless-esbuild joins it to the project folder, so it has to be relative to it.
+          ESBUILD_WORK_FOLDER: path.relative(projectRoot, bundles),
           // Readable stack traces locally (NODE_OPTIONS in serverless.yml enables them).
           ESBUILD_SOURCEMAP: process.env.ESBUILD_SOURCEMAP ?? 'true',
           ESBUILD_MINIFY: process.env.ESBUILD_MINIFY ?? 'false',
@@ -254,6 +264,17 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     log(
       `event source  ${queueName} -> ${functionName(config, functionKey)} (batch ${settings.batchSize} messages / ${options.eventSourceMaxBatchEvents} events, window ${settings.maximumBatchingWindow ?? 0}s, concurrency ${options.eventSourceConcurrency})`,
     );
+    // Where the scripts and clients on this machine find this stack (running-stack.ts), now that it answers.
+    writeStackFile(options.dataDir, {
+      pid: process.pid,
+      stage: options.stage,
+      started_at: new Date().toISOString(),
+      cloud: cloud.endpoint,
+      dynamodb: cloud.dynamodbEndpoint,
+      sqs: cloud.sqsEndpoint,
+      http: httpUrl,
+    });
+    cleanup.push(async () => removeStackFile(options.dataDir, process.pid));
     return { config, cloud, httpUrl, eventSource, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -34,6 +34,7 @@ import type { Stats } from '../lib/api/stats.ts';
 import { generateWorkload } from '../client/publisher/generate.ts';
 import { runPublisher, type PublisherReport } from '../client/publisher/run.ts';
 import { freePort } from '../local/ports.ts';
+import { readStackFile } from '../local/running-stack.ts';
 import { projectRoot } from '../local/service-config.ts';
 import { runOtlpEndToEnd, type OtlpRun } from './bench/otlp.ts';
 
@@ -448,7 +449,7 @@ const main = async (): Promise<void> => {
     const drainRate = batched.drainRate;
 
     // The ceiling is measured on the same path the processor uses to reach DynamoDB.
-    const endpoint = (JSON.parse(readFileSync(path.join(dataDir, 'endpoints.json'), 'utf8')) as { dynamodb: string }).dynamodb;
+    const endpoint = readStackFile(dataDir)!.dynamodb;
     const table = 'log-aggregator-bench-events';
     const ceilings: CeilingResult[] = [];
     for (const concurrency of [PUT_CONCURRENCY, PUT_CONCURRENCY * 4, PUT_CONCURRENCY * 8]) {

@@ -5,6 +5,7 @@ import { startLocalCloud } from '../local/cloud.ts';
 import { provisionResources } from '../local/provision.ts';
 import { loadServiceConfig } from '../local/service-config.ts';
 import { readStackSettings } from '../local/settings.ts';
+import { removeStackFile, writeStackFile } from '../local/running-stack.ts';
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -19,12 +20,22 @@ const main = async (): Promise<void> => {
   if (!values['no-provision']) {
     await provisionResources({ endpoint: cloud.endpoint, region: settings.region, resources: config.resources });
   }
+  // Where `npm run redrive` and the aws-cli users of this machine find it (local/running-stack.ts).
+  writeStackFile(settings.dataDir, {
+    pid: process.pid,
+    stage: settings.stage,
+    started_at: new Date().toISOString(),
+    cloud: cloud.endpoint,
+    dynamodb: cloud.dynamodbEndpoint,
+    sqs: cloud.sqsEndpoint,
+  });
   if (values.json) {
     console.log(JSON.stringify({ ready: true, endpoint: cloud.endpoint, environment: config.environment, region: settings.region }));
   } else {
     console.log(`local cloud ready on ${cloud.endpoint} (stage ${settings.stage}, data in ${settings.dataDir}); Ctrl-C stops`);
   }
   const stop = (): void => {
+    removeStackFile(settings.dataDir, process.pid);
     void cloud.stop().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);

@@ -1,7 +1,7 @@
 // `npm run otel -- [options]`: sends log records to the aggregator through the OpenTelemetry JS SDK
 // and its OTLP/HTTP exporter, as an instrumented service would (client/publisher/otel.ts).
 import { parseArgs } from 'node:util';
-import { defaultApiKey, defaultUrl } from '../client/cli/http.ts';
+import { defaultApiKey, resolveUrl } from '../client/cli/http.ts';
 import { sendWithOtelSdk } from '../client/publisher/otel.ts';
 
 const HELP = `usage: npm run otel -- [options]
@@ -13,7 +13,7 @@ const HELP = `usage: npm run otel -- [options]
   --service NAME  service.name, which becomes the topic             (default otel-demo)
   --batch N       records per export (the SDK's default is 512)     (default 512)
   --no-gzip       send uncompressed
-  --url URL       the aggregator (default $LOGAGG_URL, else http://127.0.0.1:$HTTP_PORT, port 3000)
+  --url URL       the aggregator (default $LOGAGG_URL, else $HTTP_PORT, else the stack running from $DATA_DIR)
   --api-key KEY   sent as Authorization: Bearer (default $LOGAGG_API_KEY)
   --run-id ID     prefix of the uids                                (default: a new one per run)
   --json          print the result as JSON`;
@@ -27,7 +27,7 @@ const main = async (): Promise<void> => {
       service: { type: 'string', default: 'otel-demo' },
       batch: { type: 'string', default: '512' },
       'no-gzip': { type: 'boolean', default: false },
-      url: { type: 'string', default: defaultUrl() },
+      url: { type: 'string' },
       'api-key': { type: 'string' },
       'run-id': { type: 'string', default: Date.now().toString(36) },
       json: { type: 'boolean', default: false },
@@ -45,10 +45,12 @@ const main = async (): Promise<void> => {
     console.error('invalid option; see --help');
     process.exit(2);
   }
+  const { url, found } = await resolveUrl(values.url);
+  if (found && !values.json) console.error(`using ${found}`);
   const key = values['api-key'] ?? defaultApiKey();
   let done = 0;
   const result = await sendWithOtelSdk({
-    url: values.url,
+    url,
     format: values.format as 'protobuf' | 'json',
     records,
     uidPool: uids,
@@ -66,7 +68,7 @@ const main = async (): Promise<void> => {
   else {
     process.stderr.write('\n');
     console.log(
-      `${result.exported} records exported to ${values.url}/v1/logs as service ${values.service}${result.failed ? `; ${result.failed} FAILED (see the exporter's messages above)` : ''}`,
+      `${result.exported} records exported to ${url}/v1/logs as service ${values.service}${result.failed ? `; ${result.failed} FAILED (see the exporter's messages above)` : ''}`,
     );
   }
   if (result.failed > 0) process.exit(1);

@@ -1,6 +1,8 @@
 // The aggregator's HTTP API as the command line uses it: where it is, the key, and what a failure
 // means for the person at the terminal (a message with the next step, and an exit code scripts can
 // rely on).
+import { findRunningStack } from '../../local/running-stack.ts';
+import { dataDirFrom } from '../../local/settings.ts';
 
 /** Exit codes of `logagg` (documented in the README). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, denied: 4 } as const;
@@ -14,8 +16,20 @@ export class CliError extends Error {
   }
 }
 
-/** $LOGAGG_URL, else the stack's own port ($HTTP_PORT, as `npm start` uses it) on this machine. */
-export const defaultUrl = (env: NodeJS.ProcessEnv = process.env): string => env.LOGAGG_URL ?? `http://127.0.0.1:${env.HTTP_PORT ?? 3000}`;
+/**
+ * Where the aggregator is: the URL given (--url), else $LOGAGG_URL, else $HTTP_PORT on this machine,
+ * else the stack running from this checkout's data folder ($DATA_DIR, `.data`), which says where it
+ * listens (local/running-stack.ts). `found` describes that stack when it was looked up, so the
+ * commands can say which one they talk to.
+ */
+export const resolveUrl = async (given: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; found?: string }> => {
+  if (given) return { url: given };
+  if (env.LOGAGG_URL) return { url: env.LOGAGG_URL };
+  if (env.HTTP_PORT) return { url: `http://127.0.0.1:${env.HTTP_PORT}` };
+  const running = await findRunningStack(dataDirFrom(env), 'http');
+  if (!running.ok) throw new CliError(`${running.why}. Start it with \`npm start\`, or point to a running one with --url or LOGAGG_URL.`, EXIT.unreachable);
+  return { url: running.url, found: running.description };
+};
 
 export const defaultApiKey = (env: NodeJS.ProcessEnv = process.env): string | undefined => env.LOGAGG_API_KEY || undefined;
 

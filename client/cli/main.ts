@@ -4,8 +4,9 @@ import yargs, { type Argv } from 'yargs';
 import { publisherMain, UsageError } from '../publisher/cli.ts';
 import { KeyRefusedError } from '../publisher/run.ts';
 import { SEVERITIES } from '../../lib/core/log-line.ts';
+import type { ReceiptStatus } from '../../lib/api/wire.ts';
 import { eventLine, styleFor, type PrintedEvent } from './format.ts';
-import { AggregatorClient, CliError, defaultApiKey, defaultUrl, EXIT } from './http.ts';
+import { AggregatorClient, CliError, defaultApiKey, EXIT, resolveUrl } from './http.ts';
 
 interface Page {
   events: PrintedEvent[];
@@ -13,7 +14,7 @@ interface Page {
 }
 
 interface Common {
-  url: string;
+  url?: string;
   'api-key'?: string;
   json: boolean;
 }
@@ -26,7 +27,12 @@ interface Filters {
   where?: string[];
 }
 
-const client = (args: Common): AggregatorClient => new AggregatorClient(args.url, args['api-key']);
+const client = async (args: Common): Promise<AggregatorClient> => {
+  const { url, found } = await resolveUrl(args.url);
+  // On stderr, so that --json output stays clean.
+  if (found) console.error(`logagg: ${found}: ${url}`);
+  return new AggregatorClient(url, args['api-key']);
+};
 
 /** --topic, --source, --grep and --where as the API's query parameters. */
 const filterParams = (args: Filters): Record<string, string | undefined> => {
@@ -56,7 +62,7 @@ export const buildCli = (argv: string[]) =>
   yargs(argv)
     .scriptName('logagg')
     .usage('$0 <command> [options]\n\nThe log aggregator from the command line.')
-    .option('url', { type: 'string', default: defaultUrl(), describe: 'the aggregator (LOGAGG_URL, else 127.0.0.1:$HTTP_PORT)' })
+    .option('url', { type: 'string', describe: 'the aggregator (default LOGAGG_URL, else 127.0.0.1:$HTTP_PORT, else the stack running from DATA_DIR, .data)' })
     .option('api-key', { type: 'string', default: defaultApiKey(), describe: 'sent as x-api-key (LOGAGG_API_KEY)' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line (NDJSON), for jq' })
     .command(
@@ -67,7 +73,7 @@ export const buildCli = (argv: string[]) =>
           .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep following (Ctrl-C stops)' })
           .option('lines', { alias: 'n', type: 'number', default: 20, describe: 'how many of the newest to show first' }),
       async (args) => {
-        const api = client(args);
+        const api = await client(args);
         const filters = filterParams(args);
         let page = await api.get<Page>('/events/tail', { ...filters, limit: String(Math.max(1, Math.min(1000, args.lines))) });
         printEvents(args.lines > 0 ? page.events : [], args);
@@ -96,7 +102,7 @@ export const buildCli = (argv: string[]) =>
           .option('limit', { alias: 'l', type: 'number', default: 100, describe: 'events to show (a page)' })
           .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every matching event, page after page' }),
       async (args) => {
-        const api = client(args);
+        const api = await client(args);
         const params = { ...filterParams(args), from: args.from, to: args.to, order: args.order };
         let cursor: string | null = null;
         let shown = 0;
@@ -109,7 +115,7 @@ export const buildCli = (argv: string[]) =>
       },
     )
     .command('stats', 'totals, top topics, queue depth', (command) => command, async (args) => {
-      const stats = await client(args).get<{
+      const stats = await (await client(args)).get<{
         received: number;
         unique_processed: number;
         duplicate_dropped: number;
@@ -139,7 +145,7 @@ export const buildCli = (argv: string[]) =>
       'topics by name with their counts',
       (command) => command.option('all', { alias: 'a', type: 'boolean', default: false, describe: 'every topic, page after page' }),
       async (args) => {
-        const api = client(args);
+        const api = await client(args);
         const style = styleFor(process.stdout);
         let cursor: string | null = null;
         do {
@@ -157,6 +163,29 @@ export const buildCli = (argv: string[]) =>
       },
     )
     .command(
+      'wait <receipt>',
+      'wait until the events of a publish are counted (the receipt POST /publish answered with)',
+      (command) =>
+        command
+          .positional('receipt', { type: 'string', demandOption: true, describe: 'the `receipt` of a 202 from POST /publish' })
+          .option('timeout', { type: 'number', default: 60, describe: 'seconds to wait at most' }),
+      async (args) => {
+        const api = await client(args);
+        const deadline = Date.now() + Math.max(0, args.timeout) * 1000;
+        let status: ReceiptStatus;
+        // Long-polls: each request waits up to 20 s (the API's limit) and answers as soon as they are counted.
+        do {
+          const wait = Math.min(20, Math.max(0, Math.ceil((deadline - Date.now()) / 1000)));
+          status = await api.get<ReceiptStatus>(`/receipts/${encodeURIComponent(args.receipt)}`, { wait: String(wait) });
+        } while (!status.counted && Date.now() < deadline);
+        if (args.json) console.log(JSON.stringify(status));
+        else console.log(`${status.counted ? 'counted' : 'not counted yet'}: ${status.counted_messages} of ${status.messages} message(s)`);
+        if (!status.counted) {
+          throw new CliError(`not counted within ${args.timeout}s: its messages may still wait in the queue (logagg stats shows the queue)`, EXIT.failed);
+        }
+      },
+    )
+    .command(
       'publish',
       'load the aggregator with generated events (the publisher; `logagg publish --help`)',
       (command) => command.help(false).version(false).strict(false),
@@ -166,7 +195,7 @@ export const buildCli = (argv: string[]) =>
       },
     )
     .completion('completion', 'print a bash or zsh completion script (eval "$(npx logagg completion)")')
-    .demandCommand(1, 'name a command: tail, query, stats, topics, publish, completion')
+    .demandCommand(1, 'name a command: tail, query, stats, topics, wait, publish, completion')
     .strictCommands()
     .recommendCommands()
     .exitProcess(false)

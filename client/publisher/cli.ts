@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
-import { defaultApiKey, defaultUrl } from '../cli/http.ts';
+import { defaultApiKey, resolveUrl } from '../cli/http.ts';
 import { runPublisher, type PublisherReport } from './run.ts';
 
 const HELP = `usage: npm run publisher -- [options]   (or: npx logagg publish [options])
@@ -14,7 +14,8 @@ const HELP = `usage: npm run publisher -- [options]   (or: npx logagg publish [o
   --topics N          topics to spread events over             (default 5)
   --batch N           events per HTTP request                  (default 500)
   --concurrency N     requests in flight                       (default 4)
-  --url URL           the aggregator's HTTP API  (default $LOGAGG_URL, else http://127.0.0.1:$HTTP_PORT, port 3000)
+  --url URL           the aggregator's HTTP API  (default $LOGAGG_URL, else http://127.0.0.1:$HTTP_PORT,
+                      else the stack running from $DATA_DIR, .data: npm start writes where it listens)
   --api-key KEY       sent as x-api-key when publishing needs a key (default $LOGAGG_API_KEY)
   --seed N            makes the workload reproducible          (default 1)
   --run-id ID         prefix of event ids; a new one per run, so runs do not dedup against each other
@@ -68,7 +69,7 @@ export const publisherMain = async (args: string[]): Promise<void> => {
       topics: { type: 'string', default: '5' },
       batch: { type: 'string', default: '500' },
       concurrency: { type: 'string', default: '4' },
-      url: { type: 'string', default: defaultUrl() },
+      url: { type: 'string' },
       'api-key': { type: 'string' },
       seed: { type: 'string', default: '1' },
       'run-id': { type: 'string' },
@@ -84,10 +85,12 @@ export const publisherMain = async (args: string[]): Promise<void> => {
     return;
   }
   const events = number(values.events, 'events', (n) => Number.isInteger(n) && n > 0);
+  const { url, found } = await resolveUrl(values.url);
+  if (found) console.error(`publishing to ${found}: ${url}`);
   const bar = values.json ? undefined : new SingleBar({ format: 'publishing [{bar}] {percentage}% | {value}/{total} events accepted | {eta}s left' }, Presets.shades_classic);
   bar?.start(events, 0);
   const report = await runPublisher({
-    url: values.url!.replace(/\/$/, ''),
+    url: url.replace(/\/$/, ''),
     ...((values['api-key'] ?? defaultApiKey()) ? { apiKey: values['api-key'] ?? defaultApiKey()! } : {}),
     events,
     dupRate: number(values['dup-rate'], 'dup-rate', (n) => n >= 0 && n < 1),

@@ -5,9 +5,10 @@ import { ForbiddenError, UnauthorizedError } from '../core/errors.ts';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
-export type Access = 'publish' | 'read' | 'admin';
+export type Access = 'publish' | 'read' | 'admin' | 'receipt';
 
-const WHAT: Record<Access, string> = { publish: 'publishing', read: 'reading', admin: 'administrative operations' };
+const WHAT: Record<Access, string> = { publish: 'publishing', read: 'reading', admin: 'administrative operations', receipt: 'asking about a receipt' };
+const NEEDS: Record<Access, string> = { publish: 'a publish key', read: 'a read key', admin: 'an admin key', receipt: 'a publish or read key' };
 
 /**
  * Throws unless `presented` is one of `allowed`. For publishing and reading, no configured keys means
@@ -19,7 +20,7 @@ export const authorize = (access: Access, presented: string | undefined, allowed
     throw new ForbiddenError('administrative operations are disabled: set ADMIN_API_KEYS to enable them');
   }
   if (!presented) {
-    throw new UnauthorizedError(`this operation needs ${access === 'admin' ? 'an admin' : `a ${access}`} key: send it as x-api-key, Authorization: Bearer <key>, or Authorization: Basic with the key as the password`);
+    throw new UnauthorizedError(`this operation needs ${NEEDS[access]}: send it as x-api-key, Authorization: Bearer <key>, or Authorization: Basic with the key as the password`);
   }
   const candidate = digest(presented);
   // Compare against every key, so the time taken does not depend on which one matched.
@@ -31,3 +32,10 @@ export const authorize = (access: Access, presented: string | undefined, allowed
 /** Keys that may read: the read keys and the admin keys; none (reads open) when no read key is set. */
 export const readKeys = (config: { READ_API_KEYS: string[]; ADMIN_API_KEYS: string[] }): string[] =>
   config.READ_API_KEYS.length === 0 ? [] : [...config.READ_API_KEYS, ...config.ADMIN_API_KEYS];
+
+/**
+ * Keys that may ask about a publish receipt: any key that may publish (it is the publisher's own
+ * request) or read (it tells no more than /stats); none (open) when publishing or reading is open.
+ */
+export const receiptKeys = (config: { PUBLISH_API_KEYS: string[]; READ_API_KEYS: string[]; ADMIN_API_KEYS: string[] }): string[] =>
+  config.PUBLISH_API_KEYS.length === 0 || config.READ_API_KEYS.length === 0 ? [] : [...config.PUBLISH_API_KEYS, ...config.READ_API_KEYS, ...config.ADMIN_API_KEYS];

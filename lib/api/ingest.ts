@@ -9,18 +9,18 @@ import type { MappedBatch } from '../ingest/batch.ts';
 import type { AcceptedEvent } from '../core/publish-request.ts';
 import { SendCoalescer, type RequestOutcome, type SendResult } from '../queue/coalesce.ts';
 import { groupIntoBatches, MAX_MESSAGE_BYTES, packMessages, type PackedMessage } from '../queue/message.ts';
+import { receiptOf } from '../queue/receipt.ts';
 import { PartialSendError, queueDepth, queueUrl, sendBatch } from '../queue/sqs.ts';
 import type { Services } from '../app/services.ts';
+import type { PublishAnswer } from './wire.ts';
 
 const SEND_CONCURRENCY = 8;
 
 /** A request of at least this many bytes of events fills a message of its own: it is sent at once, alone. */
 const COALESCE_BELOW_BYTES = MAX_MESSAGE_BYTES / 2;
 
-export interface PublishResult {
-  accepted: number;
-  messages: number;
-}
+/** What the client is told: the 202's body (wire.ts). */
+export type PublishResult = PublishAnswer;
 
 let lastLook: { queue: string; at: number; waiting: number } | undefined;
 
@@ -66,7 +66,7 @@ const sendAlone = async (services: Pick<Services, 'sqs' | 'config'>, events: Acc
   const { sent, failures } = await sendMessages(services, messages);
   return {
     accepted: sent.reduce((sum, message) => sum + message.eventCount, 0),
-    messages: messages.length,
+    batches: messages.map((message) => message.batch),
     ...(failures.length > 0 ? { failure: failures[0] } : {}),
   };
 };
@@ -91,7 +91,7 @@ export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, 
       { cause: outcome.failure },
     );
   }
-  return { accepted: outcome.accepted, messages: outcome.messages };
+  return { accepted: outcome.accepted, messages: outcome.batches.length, receipt: receiptOf(outcome.batches) };
 };
 
 /**
@@ -99,7 +99,7 @@ export const publishEvents = async (services: Pick<Services, 'sqs' | 'config'>, 
  * same publish as `POST /publish`. Records it refused are the adapter's answer to give; when none
  * were accepted nothing is sent.
  */
-export const ingestBatch = async (services: Pick<Services, 'sqs' | 'config'>, batch: MappedBatch): Promise<PublishResult> =>
+export const ingestBatch = async (services: Pick<Services, 'sqs' | 'config'>, batch: MappedBatch): Promise<Omit<PublishResult, 'receipt'>> =>
   batch.events.length === 0 ? { accepted: 0, messages: 0 } : publishEvents(services, batch.events);
 
 /** A topic named by the client (`?topic=` on /v1/logs): used as given, so it must already be one. */

@@ -9,9 +9,33 @@ export interface TopicStats {
   duplicate: number;
 }
 
+/** The body of a 202 from POST /publish. */
+export interface PublishAnswer {
+  /** Events of the request that are in the queue. */
+  accepted: number;
+  /** Messages that carry them. */
+  messages: number;
+  /** Ask GET /receipts/{receipt} when they are counted (the 202 also names that path in Location). */
+  receipt: string;
+}
+
+/** The body of GET /receipts/{receipt}. */
+export interface ReceiptStatus {
+  receipt: string;
+  /** All of the request's events are stored and counted (in received, the topics' counts, the history). */
+  counted: boolean;
+  /** Messages that carry the request's events (shared with requests sent at the same moment). */
+  messages: number;
+  counted_messages: number;
+}
+
 /** The body of GET /stats. */
 export interface Stats {
-  /** Events taken from the queue and counted (each exactly once, as unique or duplicate). */
+  /**
+   * Events taken from the queue and counted (each exactly once, as unique or duplicate). It moves when
+   * their messages are processed, a moment after POST /publish answered 202 (longer with a backlog,
+   * see `queue`); GET /receipts/{receipt} says when a given publish is counted.
+   */
   received: number;
   unique_processed: number;
   duplicate_dropped: number;

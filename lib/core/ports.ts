@@ -114,6 +114,11 @@ export interface CounterStore {
   /** Of these record ids, those whose record exists and is not folded (strongly consistent). */
   pendingRecords(ids: string[]): Promise<Set<string>>;
   /**
+   * Whether each of these records is folded (its counts are in the counters) or still pending; ids
+   * without a record are left out (strongly consistent).
+   */
+  recordStates(ids: string[]): Promise<Map<string, 'pending' | 'folded'>>;
+  /**
    * Adds `counts`, puts `apply` in the guard and removes `forget` from it, if the counter's version is
    * still `version`; false when it changed. `firstAt`: the earliest record applied (kept if the counter
    * has none yet); `expiresAt`: when the counter may expire.

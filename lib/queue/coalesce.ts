@@ -29,8 +29,8 @@ export interface SendResult {
 export interface RequestOutcome {
   /** Events of this request in messages the queue accepted. */
   accepted: number;
-  /** Messages that carry this request's events. */
-  messages: number;
+  /** Batch ids of the messages that carry this request's events (its receipt: receipt.ts). */
+  batches: string[];
   /** Set when some of this request's events are in a message the queue did not accept. */
   failure?: unknown;
 }
@@ -48,7 +48,7 @@ export class SendCoalescer {
   constructor(private readonly send: (messages: PackedMessage[]) => Promise<SendResult>) {}
 
   submit(events: AcceptedEvent[]): Promise<RequestOutcome> {
-    if (events.length === 0) return Promise.resolve({ accepted: 0, messages: 0 });
+    if (events.length === 0) return Promise.resolve({ accepted: 0, batches: [] });
     return new Promise((resolve) => {
       this.waiting.push({ events, resolve });
       if (!this.sending) void this.drain();
@@ -76,7 +76,7 @@ export class SendCoalescer {
       result = await this.send(messages);
     } catch (error) {
       // Packing or sending failed as a whole: nothing of this group is known to be in the queue.
-      for (const request of group) request.resolve({ accepted: 0, messages: 0, failure: error });
+      for (const request of group) request.resolve({ accepted: 0, batches: [], failure: error });
       return;
     }
     const sent = new Set(result.sent);
@@ -87,12 +87,12 @@ export class SendCoalescer {
     let messageStart = 0;
     for (const request of group) {
       const requestEnd = requestStart + request.events.length;
-      const outcome: RequestOutcome = { accepted: 0, messages: 0 };
+      const outcome: RequestOutcome = { accepted: 0, batches: [] };
       while (messageIndex < messages.length && messageStart < requestEnd) {
         const message = messages[messageIndex]!;
         const messageEnd = messageStart + message.eventCount;
         const overlap = Math.min(messageEnd, requestEnd) - Math.max(messageStart, requestStart);
-        outcome.messages += 1;
+        outcome.batches.push(message.batch);
         if (sent.has(message)) outcome.accepted += overlap;
         else outcome.failure ??= result.failures[0] ?? new Error('the queue did not accept a message');
         // The next request may start inside this message: move on only past messages it ends in.

@@ -203,6 +203,17 @@ export class DynamoCounterStore implements CounterStore {
     return new Set(items.filter((item) => item[FOLDED] !== true).map((item) => String(item[PK]).slice(prefix.length)));
   }
 
+  async recordStates(ids: string[]): Promise<Map<string, 'pending' | 'folded'>> {
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      [...new Set(ids)].map((id) => ({ [PK]: recordPk(id) })),
+      { projection: '#pk, #folded', names: { '#pk': PK, '#folded': FOLDED } },
+    );
+    const prefix = recordPk('');
+    return new Map(items.map((item) => [String(item[PK]).slice(prefix.length), item[FOLDED] === true ? 'folded' : 'pending']));
+  }
+
   async applyToCounter(
     target: CounterTarget,
     version: number,
@@ -272,16 +283,22 @@ export class DynamoCounterStore implements CounterStore {
   }
 
   async listTopics(limit: number, cursor?: string): Promise<{ topics: TopicCounts[]; next?: string }> {
+    // One entry more than the page shows: only an entry that follows proves there is a next page
+    // (DynamoDB hands out a LastEvaluatedKey whenever it stops at Limit, even when nothing follows).
     const response = await this.queryPartition(INDEX.topicNames, TOPIC_NAMES_PARTITION, {
-      limit,
+      limit: limit + 1,
       ...(cursor ? { start: topicListToken.decode(cursor) } : {}),
     });
-    const keys = (response.Items ?? []).map((item) => String(item[PK]));
+    const entries = response.Items ?? [];
+    const shown = entries.slice(0, limit);
+    const keys = shown.map((item) => String(item[PK]));
     const items = await batchGetAll(this.client, this.tableName, keys.map((pk) => ({ [PK]: pk })), { consistent: false });
     const byKey = new Map(items.map((item) => [String(item[PK]), item]));
+    // After the last entry shown when one follows; where the read stopped when it ended early (1 MB).
+    const next = entries.length > limit ? shown.at(-1) : response.LastEvaluatedKey;
     return {
       topics: keys.flatMap((pk) => (byKey.has(pk) ? [topicCountsOf(byKey.get(pk)!)] : [])),
-      ...(response.LastEvaluatedKey ? { next: topicListToken.encode(response.LastEvaluatedKey) } : {}),
+      ...(next ? { next: topicListToken.encode({ [PK]: next[PK], [INDEX.topicNames.partitionKey]: next[INDEX.topicNames.partitionKey], [INDEX.topicNames.sortKey]: next[INDEX.topicNames.sortKey] }) } : {}),
     };
   }
 

@@ -7,7 +7,7 @@ import { batchGetAll, batchWriteAll, isConditionFailure } from './batch.ts';
 import { recentPageToken, tailToken, topicPageToken } from './cursor.ts';
 import { fromEventItem, isExpired, notExpiredFilter, toEventItem } from './event-item.ts';
 import { arrivalShardKeys, eventPk, recentShardKeys } from './keys.ts';
-import { mergeSorted, type MergeSource } from './merge.ts';
+import { anyMore, mergeSorted, type MergeSource } from './merge.ts';
 import { INDEX, PK, type IndexDefinition } from './schema.ts';
 
 type Item = Record<string, unknown>;
@@ -125,23 +125,27 @@ export class DynamoEventStore implements EventStore {
     const events: StoredEvent[] = [];
     let examined = 0;
     for (;;) {
-      // Without a content filter, ask for exactly what is missing, so the last key is where the next
-      // page starts; with one, read in pages and stop at the item that fills this one.
-      const limit = query.match ? readSize(query, examined) : query.limit - events.length;
+      // A full page looks for one more event before it answers: only an event that follows proves there
+      // is a next page (DynamoDB hands out a LastEvaluatedKey whenever it stops at Limit, even when
+      // nothing follows). Without a content filter, ask for what is missing plus that one; with one,
+      // read in pages.
+      const limit = query.match ? readSize(query, examined) : query.limit - events.length + 1;
       const response = await this.queryIndex(INDEX.topicTime, query.topic, { ...query, limit }, now, start);
       examined += response.ScannedCount ?? 0;
-      const items = response.Items ?? [];
-      for (const [index, item] of items.entries()) {
+      // Where a page that ends at the current item would continue: right after the item before it.
+      let before = start;
+      for (const item of response.Items ?? []) {
         const event = fromEventItem(item);
-        if (query.match && !query.match(event)) continue;
-        events.push(event);
-        if (events.length === query.limit) {
-          const more = index < items.length - 1 || response.LastEvaluatedKey !== undefined;
-          return { events, examined, ...(more ? { next: topicPageToken.encode(positionOf(item)) } : {}) };
+        if (!query.match || query.match(event)) {
+          // The page is full and this event follows it: the next page starts with it.
+          if (events.length === query.limit) return { events, examined, next: topicPageToken.encode(before!) };
+          events.push(event);
         }
+        before = positionOf(item);
       }
       start = response.LastEvaluatedKey;
       if (!start) return { events, examined };
+      // Out of budget (a full page included: whether more follows is not known): continue after what was read.
       if (examined >= query.maxExamined || Date.now() >= query.deadline) return { events, examined, next: topicPageToken.encode(start) };
     }
   }
@@ -158,21 +162,29 @@ export class DynamoEventStore implements EventStore {
     }));
     const { partitionKey, sortKey } = INDEX.recent;
     let examined = 0;
-    const items = await mergeSorted<Item>(sources, {
-      limit: query.limit,
-      before: (a, b) => (query.descending ? String(a[sortKey]) > String(b[sortKey]) : String(a[sortKey]) < String(b[sortKey])),
+    const reading = {
       ...(query.match ? { accept: (item: Item) => query.match!(fromEventItem(item)) } : {}),
       stop: () => examined >= query.maxExamined || Date.now() >= query.deadline,
-      fetch: async (source) => {
+      // A partition can give the page at most what it still lacks (plus one, to see what follows).
+      fetch: async (source: MergeSource<Item>, wanted: number) => {
         const s = source as Source;
-        const limit = query.match ? readSize(query, examined) : query.limit;
+        const limit = query.match ? readSize(query, examined) : Math.min(query.limit, wanted);
         const response = await this.queryIndex(INDEX.recent, s.key, { ...query, limit }, now, s.next);
         examined += response.ScannedCount ?? 0;
         s.buffer.push(...(response.Items ?? []));
         s.next = response.LastEvaluatedKey;
         s.done = !response.LastEvaluatedKey;
       },
+    };
+    const items = await mergeSorted<Item>(sources, {
+      limit: query.limit,
+      before: (a, b) => (query.descending ? String(a[sortKey]) > String(b[sortKey]) : String(a[sortKey]) < String(b[sortKey])),
+      ...reading,
     });
+    // A full page is the last one unless an event follows it in some partition (DynamoDB hands out a
+    // LastEvaluatedKey whenever it stops at Limit, even when nothing follows): look for one, within the
+    // budget. The sources' state then says where each continues, or that all are exhausted.
+    if (items.length === query.limit) await anyMore(sources, reading);
     // Where each partition continues: after the last event taken from it while its buffer still holds
     // events (left out when none was taken and it had no position yet: it starts from its beginning);
     // otherwise where its last query stopped, or null once it is exhausted.

@@ -13,7 +13,8 @@ export const mergeSorted = async <T>(
   options: {
     limit: number;
     before: (a: T, b: T) => boolean;
-    fetch: (source: MergeSource<T>) => Promise<void>;
+    /** Reads more into the source's buffer; `wanted`: items the merge can still take from it, plus one. */
+    fetch: (source: MergeSource<T>, wanted: number) => Promise<void>;
     /** Items taken but not accepted advance the sources and do not count toward `limit`. */
     accept?: (item: T) => boolean;
     /** Checked before every fetch: true ends the merge where it stands (a budget ran out). */
@@ -25,7 +26,7 @@ export const mergeSorted = async <T>(
   const refill = async (source: MergeSource<T>): Promise<void> => {
     while (source.buffer.length === 0 && !source.done && !stopped) {
       if (options.stop?.()) stopped = true;
-      else await options.fetch(source);
+      else await options.fetch(source, options.limit - out.length + 1);
     }
   };
   while (out.length < options.limit) {
@@ -43,4 +44,33 @@ export const mergeSorted = async <T>(
     if (!options.accept || options.accept(item)) out.push(item);
   }
   return out;
+};
+
+/**
+ * After a merge filled its page: whether any source still holds an item `accept` takes, i.e. whether
+ * there is a next page. The order no longer matters, since every source resumes from its own position:
+ * items `accept` refuses are passed over (they advance their source, as in the merge). True, undecided,
+ * when `stop` ends the search first.
+ */
+export const anyMore = async <T>(
+  sources: Array<MergeSource<T>>,
+  options: { fetch: (source: MergeSource<T>, wanted: number) => Promise<void>; accept?: (item: T) => boolean; stop?: () => boolean },
+): Promise<boolean> => {
+  const acceptedHead = (source: MergeSource<T>): boolean => {
+    while (source.buffer.length > 0) {
+      if (!options.accept || options.accept(source.buffer[0]!)) return true;
+      source.last = source.buffer.shift();
+    }
+    return false;
+  };
+  // What is already read first, then one more read at a time from the sources not yet exhausted.
+  if (sources.some(acceptedHead)) return true;
+  for (const source of sources) {
+    while (!source.done) {
+      if (options.stop?.()) return true;
+      await options.fetch(source, 1);
+      if (acceptedHead(source)) return true;
+    }
+  }
+  return false;
 };

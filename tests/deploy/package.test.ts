@@ -1,6 +1,6 @@
 // `serverless package` works offline with no AWS credentials, and the CloudFormation it produces is
 // what a production deployment needs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,9 +9,18 @@ import { projectRoot } from '../support/processes.ts';
 
 jest.setTimeout(300_000);
 
-type Resource = { Type: string; Properties: any };
+type Resource = { Type: string; Properties: any; Metadata?: any };
 let resources: Record<string, Resource>;
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-package-'));
+const template = path.join(outDir, 'cloudformation-template-update-stack.json');
+
+// cfn-lint (Python, `pip install cfn-lint`) is installed on these machines; where it is not, its check
+// is skipped with a warning. CI sets REQUIRE_CFN_LINT=1 (.ci/run), so there it runs or fails.
+const cfnLintVersion = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+const haveCfnLint = cfnLintVersion.status === 0;
+if (!haveCfnLint && !process.env.REQUIRE_CFN_LINT) {
+  console.warn('cfn-lint is not installed (pip install cfn-lint==1.51.0): the lint of the packaged template is skipped');
+}
 
 /** File names and sizes in a zip, from its central directory (no zip library needed for that). */
 const zipEntries = (file: string): Array<{ name: string; size: number }> => {
@@ -37,7 +46,7 @@ beforeAll(() => {
     env: { ...env, SLS_TELEMETRY_DISABLED: '1', HOME: outDir },
     stdio: 'pipe',
   });
-  resources = JSON.parse(readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  resources = JSON.parse(readFileSync(template, 'utf8')).Resources;
 });
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -106,6 +115,8 @@ it('grants each function only the actions it needs, on its own resources, never 
     stats: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     metrics: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     topics: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    // The message records a receipt names.
+    receipts: ['dynamodb:BatchGetItem', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     admin: [
       'dynamodb:BatchWriteItem',
       'dynamodb:Query',
@@ -149,6 +160,7 @@ it('routes the HTTP API', () => {
     'GET /events/{topic}/{event_id}',
     'GET /health',
     'GET /metrics',
+    'GET /receipts/{receipt}',
     'GET /stats',
     'GET /stats/series',
     'GET /topics',
@@ -173,6 +185,12 @@ it('hands binary bodies to the ingest functions: an HTTP API with payload format
     const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, candidate]) => candidate.Properties.RouteKey === key)!;
     const integrationId = (route.Properties.Target['Fn::Join'][1] as unknown[]).find((part) => typeof part === 'object') as { Ref: string };
     expect({ key, ...integrations.get(integrationId.Ref) }).toMatchObject({ key, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  }
+});
+
+it('passes every key setting to the functions (reads are open on AWS when READ_API_KEYS is not there)', () => {
+  for (const [, fn] of ofType('AWS::Lambda::Function')) {
+    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['PUBLISH_API_KEYS', 'READ_API_KEYS', 'ADMIN_API_KEYS']));
   }
 });
 
@@ -227,5 +245,21 @@ it('packages each function on its own, minified, without source maps', () => {
     expect(code.length).toBeGreaterThan(0);
     // The old single artifact was 12 MB; a minified function bundle is a few hundred KB to ~2 MB.
     expect(code.reduce((sum, entry) => sum + entry.size, 0)).toBeLessThan(3 * 1024 * 1024);
+  }
+});
+
+(haveCfnLint || process.env.REQUIRE_CFN_LINT ? it : it.skip)('passes cfn-lint with no error, and no warning the template does not explain', () => {
+  if (!haveCfnLint) throw new Error('cfn-lint is required here (REQUIRE_CFN_LINT is set) but cannot be run: pip install cfn-lint==1.51.0');
+  // Exit status: 0 clean, 2 errors, 4 warnings (bits); the findings themselves come as JSON.
+  const lint = spawnSync('cfn-lint', ['-r', 'us-east-1', '-f', 'json', '-t', template], { encoding: 'utf8' });
+  if (lint.stdout.trim() === '') throw new Error(`cfn-lint ${cfnLintVersion.stdout.trim()} failed (status ${lint.status}): ${lint.stderr}`);
+  const findings = JSON.parse(lint.stdout) as Array<{ Level: string; Message: string; Rule: { Id: string }; Location: { Path: unknown[] } }>;
+  // Warnings the template explains are suppressed in it (Metadata cfn-lint ignore_checks), so none is left.
+  expect(findings.map((finding) => `${finding.Level} ${finding.Rule.Id} at ${finding.Location.Path.join('/')}: ${finding.Message}`)).toEqual([]);
+  expect(lint.status).toBe(0);
+  // Each suppression says why, beside it.
+  for (const [id, resource] of Object.entries(resources)) {
+    const ignored: string[] = resource.Metadata?.['cfn-lint']?.config?.ignore_checks ?? [];
+    for (const check of ignored) expect({ id, check, reason: resource.Metadata?.['cfn-lint-reasons']?.[check] }).toEqual({ id, check, reason: expect.stringMatching(/\S.{19,}/) });
   }
 });

@@ -1,10 +1,13 @@
 // End to end over real HTTP: `scripts/start.ts` (what `npm start` runs) with serverless offline, the
 // local event source and the embedded cloud, on free ports and a fresh data folder.
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { ulid } from 'ulid';
 import type { Stats } from '../../lib/api/stats.ts';
+import { bundleFolder } from '../../local/stack.ts';
 import { freePort, projectRoot, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
 jest.setTimeout(240_000);
@@ -98,7 +101,7 @@ describe('the aggregator over HTTP', () => {
     const all = [...distinct.slice(0, 400), ...repeats.slice(0, 100), ...distinct.slice(400), ...repeats.slice(100)];
     for (let start = 0; start < all.length; start += 250) {
       const answer = await post({ events: all.slice(start, start + 250) });
-      expect(answer).toEqual({ status: 202, body: { accepted: 250, messages: 1 } });
+      expect(answer).toEqual({ status: 202, body: { accepted: 250, messages: 1, receipt: expect.any(String) } });
     }
     const stats = await drained(1000);
     expect(stats).toMatchObject({ received: 1000, unique_processed: 700, duplicate_dropped: 300, processed: 1000 });
@@ -220,7 +223,10 @@ describe('the aggregator over HTTP', () => {
   it('keeps everything across a restart, and a re-sent event then counts as a duplicate', async () => {
     // A follower's tail position from before the restart still follows afterwards.
     const before = await getJson<{ next_cursor: string }>('/events/tail?topic=payments&limit=1');
+    expect(existsSync(path.join(dataDir, 'endpoints.json'))).toBe(true);
     await stop();
+    // A stopped stack leaves no address behind for the clients to find.
+    expect(existsSync(path.join(dataDir, 'endpoints.json'))).toBe(false);
     await start();
     const after = await getJson<Stats>('/stats');
     expect(after).toMatchObject({ received: 1003, unique_processed: 702, duplicate_dropped: 301 });
@@ -241,7 +247,7 @@ describe('the aggregator over HTTP', () => {
     it('turns a function that cannot load into a JSON 502, and /health into a 503 naming it, until it loads again', async () => {
       // The functions load their bundles on first use: take the topics function's bundle away before
       // anything has called it, as a concurrent `serverless package` used to.
-      const workFolder = path.join(projectRoot, '.esbuild', `offline-e2e-${env.HTTP_PORT}`, '.build', 'functions');
+      const workFolder = path.join(bundleFolder(dataDir, 'e2e', Number(env.HTTP_PORT)), '.build', 'functions');
       const bundle = readdirSync(workFolder).find((file) => file === 'topics.js')!;
       renameSync(path.join(workFolder, bundle), path.join(workFolder, `${bundle}.away`));
       try {
@@ -287,6 +293,46 @@ describe('the aggregator over HTTP', () => {
       expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
     });
 
+  });
+
+  it('keeps answering while `serverless package` runs in the same checkout', async () => {
+    // Packaging empties serverless-esbuild's work folder (.esbuild in the checkout) when it is done;
+    // the running stack's bundles must not be in it. The real command, as a developer would run it
+    // (artifacts into a temporary folder instead of the checkout's .serverless).
+    const before = (await getJson<Stats>('/stats')).received;
+    expect((await post({ ...makeEvent(7_000), topic: 'packaged', event_id: 'before-package' })).status).toBe(202);
+    await drained(before + 1);
+    const artifacts = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-package-'));
+    try {
+      const environment = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && key !== 'ESBUILD_WORK_FOLDER'));
+      await promisify(execFile)(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'e2e', '--package', artifacts], {
+        cwd: projectRoot,
+        env: { ...environment, SLS_TELEMETRY_DISABLED: '1', HOME: artifacts },
+      });
+      expect(readdirSync(artifacts).filter((file) => file.endsWith('.zip')).length).toBeGreaterThan(0);
+    } finally {
+      rmSync(artifacts, { recursive: true, force: true });
+    }
+    // Every function still loads: each route once, and an event goes all the way through the processor.
+    const answers: Record<string, number> = {};
+    for (const route of ['/stats', '/stats/series', '/events?limit=1', '/events/tail?limit=1', '/events/packaged/before-package', '/topics', '/topics/packaged', '/metrics', '/health', '/']) {
+      answers[route] = (await fetch(`${baseUrl}${route}`, { headers: { 'x-api-key': READ_KEY } })).status;
+    }
+    expect(answers).toEqual({
+      '/stats': 200,
+      '/stats/series': 200,
+      '/events?limit=1': 200,
+      '/events/tail?limit=1': 200,
+      '/events/packaged/before-package': 200,
+      '/topics': 200,
+      '/topics/packaged': 200,
+      '/metrics': 200,
+      '/health': 200,
+      '/': 200,
+    });
+    expect((await post({ ...makeEvent(7_001), topic: 'packaged', event_id: 'after-package' })).status).toBe(202);
+    await drained(before + 2);
+    expect(await getJson('/topics/packaged')).toMatchObject({ received: 2, unique: 2 });
   });
 
   describe('the command line (npx logagg)', () => {
@@ -343,6 +389,75 @@ describe('the aggregator over HTTP', () => {
       const published = cli(['publish', '--events', '10', '--dup-rate', '0', '--no-wait', '--json', '--run-id', 'cli'], { LOGAGG_API_KEY: PUBLISH_KEY });
       expect(published.status).toBe(0);
       expect(JSON.parse(published.stdout.trim().split('\n').at(-1)!)).toMatchObject({ accepted_events: 10 });
+    });
+
+    it('finds the running stack from its data folder, says which it uses, and says when none runs', () => {
+      // No address given: the clients read the stack's endpoints.json in DATA_DIR.
+      const unset = { LOGAGG_URL: '', HTTP_PORT: '', CLOUD_PORT: '', AWS_ENDPOINT_URL: '', STAGE: '' };
+      const found = cli(['stats', '--json'], { ...unset, DATA_DIR: dataDir });
+      expect(found.status).toBe(0);
+      expect(JSON.parse(found.stdout)).toMatchObject({ received: expect.any(Number) });
+      expect(found.stderr).toContain(`logagg: the aggregator running from ${dataDir} (stage e2e, pid `);
+      expect(found.stderr).toContain(baseUrl);
+      const published = cli(['publish', '--events', '5', '--dup-rate', '0', '--no-wait', '--json', '--run-id', 'found'], { ...unset, DATA_DIR: dataDir, LOGAGG_API_KEY: PUBLISH_KEY });
+      expect(published.status).toBe(0);
+      expect(published.stderr).toContain(`publishing to the aggregator running from ${dataDir}`);
+      // Unset, not empty: the AWS SDK reads AWS_ENDPOINT_URL itself.
+      const redriveEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in unset)));
+      const redrive = (dir: string) =>
+        spawnSync(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts'], { cwd: projectRoot, encoding: 'utf8', env: { ...redriveEnv, DATA_DIR: dir }, timeout: 60_000 });
+      const redriven = redrive(dataDir);
+      expect({ status: redriven.status, stderr: redriven.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(redriven.stdout).toContain(`using http://127.0.0.1:${env.CLOUD_PORT} (the aggregator running from ${dataDir} (stage e2e`);
+      expect(redriven.stdout).toMatch(/redriving log-aggregator-e2e-events-dlq -> log-aggregator-e2e-events .*\nmoved 0 message/);
+
+      // Nothing there, a stack that has stopped, one whose process lives on but does not answer.
+      const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-nostack-'));
+      try {
+        const none = cli(['stats'], { ...unset, DATA_DIR: elsewhere });
+        expect(none.status).toBe(3);
+        expect(none.stderr).toContain(`no aggregator is running from ${elsewhere} (there is no ${elsewhere}/endpoints.json). Start it with \`npm start\``);
+        const noRedrive = redrive(elsewhere);
+        expect(noRedrive.status).toBe(1);
+        expect(noRedrive.stderr).toMatch(/no aggregator is running from .*Start it with `npm start`/);
+        const file = JSON.parse(readFileSync(path.join(dataDir, 'endpoints.json'), 'utf8')) as Record<string, unknown>;
+        const gone = spawnSync(process.execPath, ['-e', '']).pid;
+        writeFileSync(path.join(elsewhere, 'endpoints.json'), JSON.stringify({ ...file, pid: gone }));
+        expect(cli(['stats'], { ...unset, DATA_DIR: elsewhere }).stderr).toContain(`(pid ${gone}) has stopped. Start it with \`npm start\``);
+        writeFileSync(path.join(elsewhere, 'endpoints.json'), JSON.stringify({ ...file, pid: process.pid, http: 'http://127.0.0.1:9', cloud: 'http://127.0.0.1:9' }));
+        const silent = cli(['stats'], { ...unset, DATA_DIR: elsewhere });
+        expect(silent.status).toBe(3);
+        expect(silent.stderr).toContain(`(pid ${process.pid}) does not answer at http://127.0.0.1:9`);
+        expect(redrive(elsewhere).stderr).toContain(`(pid ${process.pid}) does not answer at http://127.0.0.1:9`);
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
+    });
+
+    it('waits for a publish to be counted: the 202 names its receipt, GET /receipts and logagg wait follow it', async () => {
+      const response = await fetch(`${baseUrl}/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': PUBLISH_KEY },
+        body: JSON.stringify([{ ...makeEvent(8_000), topic: 'receipts', event_id: 'r-1' }, { ...makeEvent(8_001), topic: 'receipts', event_id: 'r-2' }]),
+      });
+      const answer = (await response.json()) as { receipt: string };
+      expect(response.status).toBe(202);
+      expect(response.headers.get('location')).toBe(`/receipts/${answer.receipt}`);
+      // The publisher's own key may ask (a read key or the admin key too); no key, or another, may not.
+      const ask = (key?: string) => fetch(`${baseUrl}${response.headers.get('location')}?wait=20`, { headers: key ? { 'x-api-key': key } : {} });
+      const waited = await ask(PUBLISH_KEY);
+      expect({ status: waited.status, body: await waited.json() }).toEqual({ status: 200, body: { receipt: answer.receipt, counted: true, messages: 1, counted_messages: 1 } });
+      expect(await getJson('/topics/receipts')).toMatchObject({ received: 2, unique: 2 });
+      expect((await ask(READ_KEY)).status).toBe(200);
+      expect((await ask(ADMIN_KEY)).status).toBe(200);
+      expect((await ask()).status).toBe(401);
+      expect((await ask('guess')).status).toBe(403);
+      const waitedByCli = cli(['wait', answer.receipt, '--timeout', '30'], { LOGAGG_API_KEY: PUBLISH_KEY });
+      expect({ status: waitedByCli.status, stdout: waitedByCli.stdout }).toEqual({ status: 0, stdout: 'counted: 1 of 1 message(s)\n' });
+      expect(cli(['wait', 'not-a-receipt']).status).toBe(2);
+      const never = cli(['wait', ulid(), '--timeout', '1'], { LOGAGG_API_KEY: PUBLISH_KEY });
+      expect({ status: never.status, stdout: never.stdout }).toEqual({ status: 1, stdout: 'not counted yet: 0 of 1 message(s)\n' });
+      expect(never.stderr).toMatch(/not counted within 1s/);
     });
 
     it('prints bash and zsh completion scripts', () => {

@@ -49,7 +49,7 @@ describe('POST /publish', () => {
     const topic = uniqueTopic('pub');
     const before = await stats();
     const answer = await publish({ events: [makeEvent(topic, 'a'), makeEvent(topic, 'b'), makeEvent(topic, 'c')] });
-    expect(answer).toEqual({ status: 202, body: { accepted: 3, messages: 1 } });
+    expect(answer).toEqual({ status: 202, body: { accepted: 3, messages: 1, receipt: expect.any(String) } });
     expect(await queueCount(queueName())).toBe(1);
     // Counted when processed, from the message's record: exactly once whatever fails in between.
     expect((await stats()).received - before.received).toBe(0);
@@ -225,7 +225,7 @@ describe('process: every distinct event stored once, every delivery counted once
       '': 'empty key',
       empty: {},
     };
-    expect((await publish(makeEvent(topic, "p", { payload }))).body).toEqual({ accepted: 1, messages: 1 });
+    expect((await publish(makeEvent(topic, "p", { payload }))).body).toEqual({ accepted: 1, messages: 1, receipt: expect.any(String) });
     await deliver();
     const [stored] = (await events({ topic })).body.events;
     expect(stored.payload).toEqual(payload);

@@ -15,6 +15,7 @@ import { packMessages, parseMessage } from '../../lib/queue/message.ts';
 import { processMessage } from '../../lib/core/processor.ts';
 import { getServices } from '../../lib/app/services.ts';
 import { readStats } from '../../lib/api/stats.ts';
+import { queryEvents } from '../../lib/api/query.ts';
 import { VOLUME_SHARDS } from '../../lib/table/schema.ts';
 import { context, callHttp, deliverQueue, httpEvent, makeEvent, uniqueTopic } from '../support/lambda.ts';
 
@@ -128,6 +129,110 @@ describe('GET /events across topics', () => {
     const expected = crossOrder(sent.filter((event) => event.source === 'src-y0' && event.timestamp.startsWith('2031-05-01'))).reverse();
     const seen = ours(await pageThrough({ source: 'src-y0', from: '2031-05-01T00:00:00Z', to: '2031-05-01T23:59:59Z' }, 6));
     expect(ids(seen)).toEqual(ids(expected));
+  });
+});
+
+describe('a page that happens to be exactly full', () => {
+  // A page says it is the last (next_cursor null) when nothing follows it, also when it is full: a
+  // client must never be sent for an empty page. 24 events over 3 topics of their own, on a day no
+  // other test uses, so the cross-topic reads see only them.
+  const edge = uniqueTopic('full');
+  const edgeTopics = [`${edge}-a`, `${edge}-b`, `${edge}-c`];
+  const day = { from: '2044-02-29T00:00:00Z', to: '2044-02-29T23:59:59Z' };
+  const edgeEvents = Array.from({ length: 24 }, (_, i) =>
+    makeEvent(edgeTopics[i % 3]!, `e-${String(i).padStart(2, '0')}`, { timestamp: `2044-02-29T10:00:${String(i % 4).padStart(2, '0')}Z`, source: `s${i % 2}` }),
+  );
+  beforeAll(async () => {
+    await publish(edgeEvents);
+    await deliver();
+  });
+
+  /** Every page's size and whether it has a cursor, following cursors to the end. */
+  const pages = async (query: Record<string, string>): Promise<Array<[number, boolean]>> => {
+    const shape: Array<[number, boolean]> = [];
+    let cursor: string | null = null;
+    do {
+      const answer: { status: number; body: Page } = await events({ ...query, ...(cursor ? { cursor } : {}) });
+      expect(answer.status).toBe(200);
+      cursor = answer.body.next_cursor;
+      shape.push([answer.body.events.length, cursor !== null]);
+    } while (cursor && shape.length < 50);
+    return shape;
+  };
+
+  /** Full pages of `limit`, then what is left; only the last without a cursor. */
+  const expectedShape = (total: number, limit: number): Array<[number, boolean]> =>
+    Array.from({ length: Math.ceil(total / limit) }, (_, page) => [Math.min(limit, total - page * limit), page < Math.ceil(total / limit) - 1]);
+
+  it.each(['asc', 'desc'])('is the last page of one topic (%s) when nothing follows it', async (order) => {
+    const topic = edgeTopics[0]!;
+    for (let limit = 1; limit <= 9; limit += 1) {
+      expect({ limit, shape: await pages({ topic, order, limit: String(limit) }) }).toEqual({ limit, shape: expectedShape(8, limit) });
+    }
+    // The filters are applied while reading: the same with a source filter (4 of the topic's 8) and a search.
+    expect(await pages({ topic, order, source: 's0', limit: '2' })).toEqual([[2, true], [2, false]]);
+    expect(await pages({ topic, order, q: 's1', limit: '4' })).toEqual([[4, false]]);
+    expect(await pages({ topic, order, 'payload.nested.ok': 'true', limit: '8' })).toEqual([[8, false]]);
+  });
+
+  it.each(['asc', 'desc'])('is the last page across topics (%s) when nothing follows it', async (order) => {
+    // Every page size from 1 to past the end: where the last page is full depends on how the events
+    // fall into the index's partitions, so all sizes are tried.
+    for (let limit = 1; limit <= 25; limit += 1) {
+      expect({ limit, shape: await pages({ ...day, order, limit: String(limit) }) }).toEqual({ limit, shape: expectedShape(24, limit) });
+    }
+    expect(await pages({ ...day, order, source: 's1', limit: '6' })).toEqual([[6, true], [6, false]]);
+    expect(await pages({ ...day, order, q: 's0', limit: '12' })).toEqual([[12, false]]);
+    // The order is still exact across the partitions, page after page.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const answer: { body: Page } = await events({ ...day, order, limit: '7', ...(cursor ? { cursor } : {}) });
+      seen.push(...ids(answer.body.events));
+      cursor = answer.body.next_cursor;
+    } while (cursor);
+    const expected = [...edgeEvents].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.topic.localeCompare(b.topic) || a.event_id.localeCompare(b.event_id));
+    expect(seen).toEqual(ids(order === 'asc' ? expected : expected.reverse()));
+  });
+
+  it('still hands out a cursor when the read budget ends a full page before it could look past it', async () => {
+    const topic = edgeTopics[1]!;
+    // A search matching all 8 of the topic's events, with a budget of 8 items read: the page is full
+    // and may not read on to learn whether more follow, so it says where to continue.
+    const budgeted = await queryEvents(getServices(), { topic, q: 'e-', limit: '8' }, new Date(), { maxExamined: 8, milliseconds: 5_000 });
+    expect(budgeted.events).toHaveLength(8);
+    expect(budgeted.next_cursor).toEqual(expect.any(String));
+    const rest = await queryEvents(getServices(), { topic, q: 'e-', limit: '8', cursor: budgeted.next_cursor! }, new Date(), { maxExamined: 8, milliseconds: 5_000 });
+    expect(rest).toMatchObject({ events: [], next_cursor: null });
+    // With room to look one item further, the same page is the last.
+    const roomy = await queryEvents(getServices(), { topic, q: 'e-', limit: '8' }, new Date(), { maxExamined: 9, milliseconds: 5_000 });
+    expect(roomy).toMatchObject({ events: expect.any(Array), next_cursor: null });
+    expect(roomy.events).toHaveLength(8);
+  });
+
+  it('is the last page of /topics when no topic follows it', async () => {
+    const list = (query: Record<string, string>) => callHttp(topicsHandler, httpEvent('GET', '/topics', { query }));
+    // Other suites' topics share the table: count them all (through the repository, which the
+    // handler pages with), then ask the handler for exactly what is left after the last full hundred.
+    const { counters } = getServices();
+    const cursors: Array<string | undefined> = [undefined];
+    let total = 0;
+    for (;;) {
+      const page = await counters.listTopics(100, cursors.at(-1));
+      total += page.topics.length;
+      if (!page.next) break;
+      cursors.push(page.next);
+    }
+    const remaining = total - 100 * Math.floor((total - 1) / 100);
+    const start = cursors[Math.floor((total - 1) / 100)];
+    const exact = await list({ limit: String(remaining), ...(start ? { cursor: start } : {}) });
+    expect({ shown: exact.body.topics.length, next_cursor: exact.body.next_cursor }).toEqual({ shown: remaining, next_cursor: null });
+    if (remaining > 1) {
+      const short = await list({ limit: String(remaining - 1), ...(start ? { cursor: start } : {}) });
+      expect(short.body.next_cursor).toEqual(expect.any(String));
+      const last = await list({ limit: '100', cursor: short.body.next_cursor });
+      expect({ shown: last.body.topics.length, next_cursor: last.body.next_cursor }).toEqual({ shown: 1, next_cursor: null });
+    }
   });
 });
 

@@ -30,7 +30,7 @@ describe('SendCoalescer', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.messages.map(idsIn)).toEqual([['a']]);
     calls[0]!.finish();
-    expect(await first).toEqual({ accepted: 1, messages: 1 });
+    expect(await first).toEqual({ accepted: 1, batches: [calls[0]!.messages[0]!.batch] });
   });
 
   it('puts the requests that arrive during a send into the next one, together', async () => {
@@ -45,10 +45,12 @@ describe('SendCoalescer', () => {
     expect(calls).toHaveLength(2);
     expect(calls[1]!.messages.map(idsIn)).toEqual([['b', 'c', 'd']]);
     calls[1]!.finish();
+    // Each is told the message they share: its receipt.
+    const shared = calls[1]!.messages[0]!.batch;
     expect(await Promise.all(later)).toEqual([
-      { accepted: 1, messages: 1 },
-      { accepted: 1, messages: 1 },
-      { accepted: 1, messages: 1 },
+      { accepted: 1, batches: [shared] },
+      { accepted: 1, batches: [shared] },
+      { accepted: 1, batches: [shared] },
     ]);
   });
 
@@ -74,10 +76,11 @@ describe('SendCoalescer', () => {
     ]);
     const refusal = new Error('refused');
     calls[1]!.finish({ sent: [messages[0]!], failures: [refusal] });
+    const [ab, cd] = messages.map((message) => message.batch);
     expect(await Promise.all(requests)).toEqual([
-      { accepted: 1, messages: 1 },
-      { accepted: 1, messages: 2, failure: refusal },
-      { accepted: 0, messages: 1, failure: refusal },
+      { accepted: 1, batches: [ab] },
+      { accepted: 1, batches: [ab, cd], failure: refusal },
+      { accepted: 0, batches: [cd], failure: refusal },
     ]);
   });
 
@@ -93,6 +96,6 @@ describe('SendCoalescer', () => {
       [0, 'queue unreachable'],
     ]);
     fail = false;
-    expect(await coalescer.submit(accepted('t', 'c'))).toEqual({ accepted: 1, messages: 1 });
+    expect(await coalescer.submit(accepted('t', 'c'))).toEqual({ accepted: 1, batches: [expect.any(String)] });
   });
 });
