@@ -119,8 +119,8 @@ const requireIndexes = async (dynamo: DynamoDBClient, input: CreateTableCommandI
   if (missing.length > 0) {
     throw new Error(
       `the table ${input.TableName} exists but lacks the index(es) ${missing.join(', ')} that this version needs ` +
-        '(it was created by an earlier version). See "Upgrading" in the README: keep the old data folder for the ' +
-        'old version, or start this one with a new DATA_DIR.',
+        '(it was written by an earlier version). Upgrade it in place, exactly, with `npm run migrate` (the stack ' +
+        'stopped; docs/deploy.md), or start this version with a new DATA_DIR.',
     );
   }
 };

@@ -14,6 +14,7 @@ export const CHECKPOINTS = [
   'after-put',
   'after-puts',
   'after-outcomes',
+  'after-tail',
   'after-record',
   'fold-after-read',
   'fold-after-confirm',

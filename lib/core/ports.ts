@@ -70,6 +70,11 @@ export interface EventStore {
   getDeliveries(keys: string[]): Promise<Map<string, string>>;
   queryTopic(query: TopicQuery, now: Date): Promise<EventPage>;
   queryRecent(query: RecentQuery, now: Date): Promise<EventPage>;
+  /**
+   * Records which events a message stored, in order, for the live tail (once per message: a retry's
+   * call leaves the first one as it is).
+   */
+  putTail(batch: string, storedAt: string, keys: string[], expiresAt: number): Promise<void>;
   /** New events by arrival; `next` is always set (where to follow from). */
   tail(query: TailQuery, now: Date): Promise<EventPage & { next: string }>;
   /** The earliest and latest event time of a topic (two single-item index reads). */

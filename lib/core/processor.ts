@@ -9,7 +9,10 @@
 //     (duplicate). So every attempt reaches the same outcome. Keys are read first (one strongly
 //     consistent BatchGetItem per 100) so that events already stored need no put at all; a put that
 //     is still refused (another delivery won the race since the read) is decided the same way;
-//  3. the message's totals (received, unique, duplicate, per topic) go into one message record, keyed
+//  3. the keys of the events this message stored (outcome unique), in order, go into the message's
+//     tail item, which is what the live tail reads (one index entry per message, not per event); it
+//     is created with a conditional put, so it is written once, after the events it names;
+//  4. the message's totals (received, unique, duplicate, per topic) go into one message record, keyed
 //     by the batch id and created with a conditional put: the first attempt's record is the one that
 //     counts, and a later attempt finds it and uses it as it is. Folding records into the counters is
 //     fold.ts's job; it runs after the records of a batch are written.
@@ -126,6 +129,12 @@ export const processMessage = async (
     if (vanished.length > 0) throw new DependencyError(`event ${dedupKey(events[vanished[0]!]!)} vanished between put and read; retrying`);
   }
   await checkpoint('after-outcomes');
+
+  onTime();
+  // `unique` is exactly the events whose stored delivery is this message's own.
+  const storedKeys = events.flatMap((event, index) => (outcomes[index] === 'unique' ? [dedupKey(event)] : []));
+  if (storedKeys.length > 0) await store.putTail(batch, now().toISOString(), storedKeys, Math.floor(now().getTime() / 1000) + options.horizonSeconds);
+  await checkpoint('after-tail');
 
   const totals = zeroCounts();
   const topics: Record<string, Counts> = {};

@@ -50,10 +50,18 @@ export const topicListToken = {
   decode: (token: string): Key => decode(token, topicNameKey, 'topic list'),
 };
 
-const tailPosition = z.strictObject({ after: z.string().min(1).max(4096) });
+const tailPosition = z.strictObject({ after: z.string().min(1).max(4096), n: z.number().int().min(0) });
 
-/** The tail's position: the `arrival` sort key of the last event examined (one total order). */
+/**
+ * The tail's position: the sort key of a tail item (one total order over messages) and how many of
+ * its events were handed out already.
+ */
+export interface TailPosition {
+  after: string;
+  n: number;
+}
+
 export const tailToken = {
-  encode: (after: string): string => encode({ after }),
-  decode: (token: string): string => decode(token, tailPosition, 'tail').after,
+  encode: (position: TailPosition): string => encode(position),
+  decode: (token: string): TailPosition => decode(token, tailPosition, 'tail'),
 };

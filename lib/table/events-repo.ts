@@ -1,14 +1,22 @@
 // EventStore on DynamoDB: event items keyed by the dedup key, read by key, by topic and time
-// (`byTopicTime`), and across topics by time (`recent`, merged from its partitions).
+// (`topicEvents`), and across topics by time (`allEvents`, merged from its partitions); the live
+// tail from tail items (`tailItems`, one per message, naming the events it stored).
+//
+// The two time indexes hold keys only (schema.ts): a page queries the index, then reads the items it
+// names in one BatchGetItem per 100, and applies what the index cannot (expiry, source, content
+// search) to the items, in order. For the rest of this file a page of the index looks as a query of
+// an index that held whole items would: `Items` in index order, the index's `LastEvaluatedKey`, and
+// the entries read as `ScannedCount`.
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { LogEvent } from '../core/event.ts';
 import type { EventFilter, EventPage, EventStore, PageBudget, RecentQuery, StoredEvent, TailQuery, TopicQuery } from '../core/ports.ts';
 import { batchGetAll, batchWriteAll, isConditionFailure } from './batch.ts';
 import { recentPageToken, tailToken, topicPageToken } from './cursor.ts';
-import { fromEventItem, isExpired, notExpiredFilter, toEventItem } from './event-item.ts';
+import { fromEventItem, isExpired, toEventItem } from './event-item.ts';
 import { arrivalShardKeys, eventPk, recentShardKeys } from './keys.ts';
 import { anyMore, mergeSorted, type MergeSource } from './merge.ts';
-import { INDEX, PK, type IndexDefinition } from './schema.ts';
+import { DELIVERY, INDEX, PK, type IndexDefinition } from './schema.ts';
+import { tailKeysOf, toTailItem } from './tail-item.ts';
 
 type Item = Record<string, unknown>;
 
@@ -18,30 +26,23 @@ const SEARCH_PAGE_ITEMS = 200;
 /** A read never takes more than what is left of the page's budget, so a page stops exactly at it. */
 const readSize = (budget: PageBudget, examined: number): number => Math.max(1, Math.min(SEARCH_PAGE_ITEMS, budget.maxExamined - examined));
 
-/** Key condition on a time-ordered sort key and the filter for source and expiry. */
-const timeRangeAndFilter = (sortKeyName: string, filter: EventFilter, now: Date) => {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  let range = '';
-  if (filter.fromSortable || filter.toSortable) {
-    // Sort keys start with the fixed-width time and a '#': '#' sorts before every character that can
-    // follow it and '$' right after it, so these bounds include every event at the boundary instants.
-    names['#sk'] = sortKeyName;
-    values[':from'] = `${filter.fromSortable ?? ''}#`;
-    values[':to'] = `${filter.toSortable ?? '9999'}$`;
-    range = ' AND #sk BETWEEN :from AND :to';
-  }
-  const expiry = notExpiredFilter(now);
-  const filters = [expiry.expression];
-  Object.assign(names, expiry.names);
-  Object.assign(values, expiry.values);
-  if (filter.source !== undefined) {
-    names['#source'] = 'source';
-    values[':source'] = filter.source;
-    filters.push('#source = :source');
-  }
-  return { range, filter: filters.join(' AND '), names, values };
+/** Key condition on a time-ordered sort key (the filters of a keys-only index are applied to the items). */
+const timeRange = (sortKeyName: string, filter: EventFilter) => {
+  if (!filter.fromSortable && !filter.toSortable) return { range: '', names: {}, values: {} };
+  // Sort keys start with the fixed-width time and a '#': '#' sorts before every character that can
+  // follow it and '$' right after it, so these bounds include every event at the boundary instants.
+  return {
+    range: ' AND #sk BETWEEN :from AND :to',
+    names: { '#sk': sortKeyName } as Record<string, string>,
+    values: { ':from': `${filter.fromSortable ?? ''}#`, ':to': `${filter.toSortable ?? '9999'}$` } as Record<string, unknown>,
+  };
 };
+
+interface IndexPage {
+  Items: Item[];
+  LastEvaluatedKey?: Item;
+  ScannedCount: number;
+}
 
 export class DynamoEventStore implements EventStore {
   constructor(
@@ -71,9 +72,9 @@ export class DynamoEventStore implements EventStore {
       this.client,
       this.tableName,
       [...new Set(keys)].map((key) => ({ [PK]: key })),
-      { projection: '#pk, delivery', names: { '#pk': PK } },
+      { projection: '#pk, #delivery', names: { '#pk': PK, '#delivery': DELIVERY } },
     );
-    return new Map(items.map((item) => [String(item[PK]), String(item.delivery)]));
+    return new Map(items.map((item) => [String(item[PK]), String(item[DELIVERY])]));
   }
 
   async getEvent(topic: string, eventId: string, now: Date): Promise<StoredEvent | undefined> {
@@ -81,34 +82,32 @@ export class DynamoEventStore implements EventStore {
     return Item && !isExpired(Item, now) ? fromEventItem(Item) : undefined;
   }
 
-  /** One page of a time-ordered index: a partition, an optional time range, the source filter, no expired items. */
-  private queryIndex(
+  /** Items by their keys (BatchGetItem, 100 a call), as a map; a key whose item is gone is left out. */
+  private async itemsByKey(keys: string[], consistent: boolean): Promise<Map<string, Item>> {
+    if (keys.length === 0) return new Map();
+    const items = await batchGetAll(this.client, this.tableName, [...new Set(keys)].map((key) => ({ [PK]: key })), { consistent });
+    return new Map(items.map((item) => [String(item[PK]), item]));
+  }
+
+  /**
+   * One page of a time-ordered keys-only index (a partition, an optional time range), with the items
+   * it names read back, in index order, leaving out expired ones and other sources. Items are read
+   * eventually consistent, as the index itself is: an entry whose item a read does not see yet is left
+   * out as an entry not yet in the index would be.
+   */
+  private async queryIndex(
     index: IndexDefinition,
     partition: string,
     query: EventFilter & { limit: number; descending: boolean },
     now: Date,
     start: Item | undefined,
-    range?: { sortKeyBelow?: string; sortKeyFrom?: string },
-  ): Promise<QueryCommandOutput> {
-    const filters = timeRangeAndFilter(index.sortKey, query, now);
-    let { range: keyRange } = filters;
-    const values = { ...filters.values };
-    const names = { ...filters.names };
-    if (range?.sortKeyFrom !== undefined && range.sortKeyBelow !== undefined) {
-      names['#sk'] = index.sortKey;
-      Object.assign(values, { ':from': range.sortKeyFrom, ':to': range.sortKeyBelow });
-      keyRange = ' AND #sk BETWEEN :from AND :to';
-    } else if (range?.sortKeyBelow !== undefined) {
-      names['#sk'] = index.sortKey;
-      values[':to'] = range.sortKeyBelow;
-      keyRange = ' AND #sk < :to';
-    }
-    return this.client.send(
+  ): Promise<IndexPage> {
+    const { range, names, values } = timeRange(index.sortKey, query);
+    const response: QueryCommandOutput = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index.name,
-        KeyConditionExpression: `#partition = :partition${keyRange}`,
-        FilterExpression: filters.filter,
+        KeyConditionExpression: `#partition = :partition${range}`,
         ExpressionAttributeNames: { ...names, '#partition': index.partitionKey },
         ExpressionAttributeValues: { ...values, ':partition': partition },
         ScanIndexForward: !query.descending,
@@ -116,6 +115,15 @@ export class DynamoEventStore implements EventStore {
         ExclusiveStartKey: start,
       }),
     );
+    const entries = response.Items ?? [];
+    const items = await this.itemsByKey(entries.map((entry) => String(entry[PK])), false);
+    const Items = entries.flatMap((entry) => {
+      const item = items.get(String(entry[PK]));
+      if (!item || isExpired(item, now)) return [];
+      if (query.source !== undefined && fromEventItem(item).source !== query.source) return [];
+      return [item];
+    });
+    return { Items, ScannedCount: entries.length, ...(response.LastEvaluatedKey ? { LastEvaluatedKey: response.LastEvaluatedKey } : {}) };
   }
 
   async queryTopic(query: TopicQuery, now: Date): Promise<EventPage> {
@@ -206,59 +214,135 @@ export class DynamoEventStore implements EventStore {
     return { events: items.map(fromEventItem), examined, ...(more ? { next: recentPageToken.encode(positions) } : {}) };
   }
 
+  async putTail(batch: string, storedAt: string, keys: string[], expiresAt: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toTailItem(batch, storedAt, keys, expiresAt),
+          // The first attempt's item stands (a retry lists the same keys; its stamp is the first one).
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Tail items in arrival order (newest first when `descending`), merged from the index's partitions
+   * and read back whole (the index holds keys only), one index page at a time as they are consumed.
+   */
+  private async *tailItems(descending: boolean, bounds: { from?: string; below: string }, stop: () => boolean): AsyncGenerator<Item> {
+    const { partitionKey, sortKey } = INDEX.arrival;
+    const sources = arrivalShardKeys().map((key) => ({ key, buffer: [] as Item[], done: false, next: undefined as Item | undefined }));
+    const refill = async (source: (typeof sources)[number]): Promise<void> => {
+      if (source.buffer.length > 0 || source.done || stop()) return;
+      const range = bounds.from !== undefined ? '#sk BETWEEN :from AND :below' : '#sk < :below';
+      const response: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX.arrival.name,
+          KeyConditionExpression: `#partition = :partition AND ${range}`,
+          ExpressionAttributeNames: { '#partition': partitionKey, '#sk': sortKey },
+          ExpressionAttributeValues: { ':partition': source.key, ':below': bounds.below, ...(bounds.from !== undefined ? { ':from': bounds.from } : {}) },
+          ScanIndexForward: !descending,
+          Limit: 25,
+          ExclusiveStartKey: source.next,
+        }),
+      );
+      const entries = response.Items ?? [];
+      // Strongly consistent: a tail item is written after its events, so its events are there to read.
+      const items = await this.itemsByKey(entries.map((entry) => String(entry[PK])), true);
+      source.buffer.push(...entries.flatMap((entry): Item[] => {
+        const item = items.get(String(entry[PK]));
+        return item ? [item] : [];
+      }));
+      source.next = response.LastEvaluatedKey;
+      source.done = !response.LastEvaluatedKey;
+    };
+    for (;;) {
+      // The next item is known only once every partition that may still hold one has a head to compare.
+      for (const source of sources) while (source.buffer.length === 0 && !source.done && !stop()) await refill(source);
+      if (stop() && sources.some((source) => source.buffer.length === 0 && !source.done)) return;
+      let best: (typeof sources)[number] | undefined;
+      for (const source of sources) {
+        const head = source.buffer[0];
+        if (head !== undefined && (!best || (String(head[sortKey]) < String(best.buffer[0]![sortKey])) !== descending)) best = source;
+      }
+      if (!best) return;
+      yield best.buffer.shift()!;
+    }
+  }
+
+  /**
+   * The live tail, from tail items: each names the events its message stored, in order; the tail
+   * hands out those events, tail item after tail item. Its position is a tail item's sort key and how
+   * many of that item's events were handed out already (`n`).
+   */
   async tail(query: TailQuery, now: Date): Promise<EventPage & { next: string }> {
     const { sortKey } = INDEX.arrival;
     const after = query.cursor ? tailToken.decode(query.cursor) : undefined;
-    const match = (event: StoredEvent): boolean => (query.topic === undefined || event.topic === query.topic) && (!query.match || query.match(event));
+    const keep = (key: string): boolean => query.topic === undefined || key.startsWith(`${query.topic}#`);
+    const accept = (item: Item | undefined): StoredEvent | undefined => {
+      if (!item || isExpired(item, now)) return undefined;
+      const event = fromEventItem(item);
+      if (query.source !== undefined && event.source !== query.source) return undefined;
+      return !query.match || query.match(event) ? event : undefined;
+    };
     let examined = 0;
+    const stop = (): boolean => examined >= query.maxExamined || Date.now() >= query.deadline;
+    /** Reads the events of `keys` (in order) that are kept; examined counts the items read. */
+    const read = async (keys: string[]): Promise<Array<StoredEvent | undefined>> => {
+      const wanted = keys.filter(keep);
+      examined += wanted.length;
+      const items = await this.itemsByKey(wanted, true);
+      return keys.map((key) => (keep(key) ? accept(items.get(key)) : undefined));
+    };
+
     if (after === undefined) {
-      // No position yet: the newest events (newest first from every partition, merged), then oldest first.
-      const sources = arrivalShardKeys().map((key) => ({ key, buffer: [] as Item[], done: false, next: undefined as Item | undefined }));
+      // No position yet: the newest events, newest first across tail items, then handed out oldest first.
+      const newest: StoredEvent[] = [];
       let newestSeen: string | undefined;
-      const newest = await mergeSorted<Item>(sources, {
-        limit: query.limit,
-        before: (a, b) => String(a[sortKey]) > String(b[sortKey]),
-        accept: (item) => {
-          newestSeen ??= String(item[sortKey]);
-          return match(fromEventItem(item));
-        },
-        stop: () => examined >= query.maxExamined || Date.now() >= query.deadline,
-        fetch: async (source) => {
-          const s = source as (typeof sources)[number];
-          const response = await this.queryIndex(INDEX.arrival, s.key, { ...query, limit: readSize(query, examined), descending: true }, now, s.next, { sortKeyBelow: query.storedBefore });
-          examined += response.ScannedCount ?? 0;
-          s.buffer.push(...(response.Items ?? []));
-          s.next = response.LastEvaluatedKey;
-          s.done = !response.LastEvaluatedKey;
-        },
-      });
-      // Followers continue after the newest event there was, shown or not; with none, from the cut-off.
-      return { events: newest.reverse().map(fromEventItem), examined, next: tailToken.encode(newestSeen ?? query.storedBefore) };
+      for await (const tailItem of this.tailItems(true, { below: query.storedBefore }, stop)) {
+        newestSeen ??= String(tailItem[sortKey]);
+        const keys = tailKeysOf(tailItem).reverse();
+        for (let start = 0; start < keys.length && newest.length < query.limit && !stop(); start += 100) {
+          for (const event of await read(keys.slice(start, start + 100))) if (event && newest.length < query.limit) newest.push(event);
+        }
+        if (newest.length >= query.limit || stop()) break;
+      }
+      // Followers continue after the newest tail item there was, shown or not; with none, from the cut-off.
+      const next = newestSeen === undefined ? { after: query.storedBefore, n: 0 } : { after: newestSeen, n: Number.MAX_SAFE_INTEGER };
+      return { events: newest.reverse(), examined, next: tailToken.encode(next) };
     }
-    const sources = arrivalShardKeys().map((key) => ({ key, buffer: [] as Item[], done: false, next: undefined as Item | undefined }));
-    let last = after;
-    const items = await mergeSorted<Item>(sources, {
-      limit: query.limit,
-      before: (a, b) => String(a[sortKey]) < String(b[sortKey]),
-      accept: (item) => {
-        last = String(item[sortKey]);
-        // BETWEEN is inclusive: the event at the position itself was handed out before.
-        return last !== after && match(fromEventItem(item));
-      },
-      stop: () => examined >= query.maxExamined || Date.now() >= query.deadline,
-      fetch: async (source) => {
-        const s = source as (typeof sources)[number];
-        const response = await this.queryIndex(INDEX.arrival, s.key, { ...query, limit: readSize(query, examined), descending: false }, now, s.next, {
-          sortKeyFrom: after,
-          sortKeyBelow: query.storedBefore,
-        });
-        examined += response.ScannedCount ?? 0;
-        s.buffer.push(...(response.Items ?? []));
-        s.next = response.LastEvaluatedKey;
-        s.done = !response.LastEvaluatedKey;
-      },
-    });
-    return { events: items.map(fromEventItem), examined, next: tailToken.encode(last) };
+
+    const events: StoredEvent[] = [];
+    let position = after;
+    for await (const tailItem of this.tailItems(false, { from: after.after, below: query.storedBefore }, stop)) {
+      const at = String(tailItem[sortKey]);
+      const keys = tailKeysOf(tailItem);
+      // BETWEEN is inclusive: of the item at the position itself, the first `n` were handed out before.
+      let index = at === after.after ? Math.min(after.n, keys.length) : 0;
+      position = { after: at, n: index };
+      while (index < keys.length) {
+        if (events.length >= query.limit || stop()) return { events, examined, next: tailToken.encode(position) };
+        // Without a content filter each key is likely an event: read what the page still lacks.
+        const size = query.match || query.source !== undefined ? 100 : Math.min(100, query.limit - events.length);
+        const chunk = keys.slice(index, index + size);
+        const found = await read(chunk);
+        for (const event of found) {
+          if (event) {
+            if (events.length >= query.limit) break;
+            events.push(event);
+          }
+          index += 1;
+          position = { after: at, n: index };
+        }
+      }
+    }
+    return { events, examined, next: tailToken.encode(position) };
   }
 
   async topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }> {

@@ -44,9 +44,12 @@ export const volumeShardKey = (topic: string): string => `v#${stableHash(topic) 
 
 export const volumeShardKeys = (): string[] => Array.from({ length: VOLUME_SHARDS }, (_, shard) => `v#${shard}`);
 
-export const arrivalShardKey = (event: Pick<LogEvent, 'topic' | 'event_id'>): string => `a#${stableHash(dedupKey(event)) % ARRIVAL_SHARDS}`;
+/** A message's tail item (the keys of the events it stored, for the live tail). */
+export const tailPk = (batch: string): string => `#tail#${batch}`;
+
+export const arrivalShardKey = (batch: string): string => `a#${stableHash(batch) % ARRIVAL_SHARDS}`;
 
 export const arrivalShardKeys = (): string[] => Array.from({ length: ARRIVAL_SHARDS }, (_, shard) => `a#${shard}`);
 
-/** Sort key of the `arrival` index: when stored, then topic and event_id (a total order). */
-export const arrivalSortKey = (event: Pick<LogEvent, 'topic' | 'event_id'>, storedAt: string): string => `${storedAt}#${event.topic}#${event.event_id}`;
+/** Sort key of the tail index: when the message's events were stored, then its batch id (a total order). */
+export const arrivalSortKey = (batch: string, storedAt: string): string => `${storedAt}#${batch}`;
