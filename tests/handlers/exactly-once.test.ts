@@ -9,6 +9,7 @@ import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
 import { handler as statsHandler } from '../../functions/stats.ts';
 import { armFaults, disarmFaults, faultsAllowed } from '../../lib/core/faults.ts';
+import { getServices } from '../../lib/app/services.ts';
 import { redriveDeadLetters } from '../../lib/queue/redrive.ts';
 import { handler as topicsHandler } from '../../functions/topics.ts';
 import {
@@ -68,7 +69,7 @@ describe('fault injection', () => {
   });
 
   it('rejects a plan it does not understand', () => {
-    expect(() => armFaults('before-coffee')).toThrow(/checkpoint of after-put, after-puts, after-outcomes, after-record, fold-after-read/);
+    expect(() => armFaults('before-coffee')).toThrow(/checkpoint of after-put, after-puts, after-outcomes, after-tail, after-record, fold-after-read/);
   });
 });
 
@@ -77,7 +78,8 @@ describe('a processor that dies between any two calls still ends with exact coun
     ['after the first put', 'after-put@1'],
     ['after some puts', 'after-put@3'],
     ['after all puts, before reading conflicts', 'after-puts'],
-    ['after deciding outcomes, before the message record', 'after-outcomes'],
+    ['after deciding outcomes, before the tail item', 'after-outcomes'],
+    ['after the tail item, before the message record', 'after-tail'],
     ['after the message record, before the fold', 'after-record'],
     ['in the fold, after reading the counters', 'fold-after-read'],
     ['in the fold, after confirming the records pending', 'fold-after-confirm'],
@@ -86,7 +88,7 @@ describe('a processor that dies between any two calls still ends with exact coun
     ['in the fold, after marking the record folded', 'fold-after-mark'],
     [
       'at every point in turn',
-      'after-put@2,after-puts@1,after-outcomes@1,after-record@1,fold-after-read@1,fold-after-confirm@1,fold-after-apply@3,fold-after-mark@1',
+      'after-put@2,after-puts@1,after-outcomes@1,after-tail@1,after-record@1,fold-after-read@1,fold-after-confirm@1,fold-after-apply@3,fold-after-mark@1',
     ],
   ])('%s (%s)', async (_name, plan) => {
     const topic = uniqueTopic('fault');
@@ -102,6 +104,9 @@ describe('a processor that dies between any two calls still ends with exact coun
     await deleteMessages(queueName(), [message!]);
     expect(await topicCounts(topic)).toEqual({ received: 8, unique: 6, duplicate: 2 });
     expect((await storedIds(topic)).sort()).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'earlier']);
+    // The live tail lists every stored event once, whichever attempt wrote its tail item.
+    const tail = await getServices().store.tail({ topic, limit: 100, storedBefore: '9999', maxExamined: 10_000, deadline: Date.now() + 10_000 }, new Date());
+    expect(tail.events.map((event) => event.event_id).sort()).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'earlier']);
     const after = await stats();
     expect(after.received - before.received).toBe(7);
     expect(after.unique_processed - before.unique_processed).toBe(5);
