@@ -27,6 +27,7 @@ import {
   sqsEvent,
   uniqueTopic,
 } from '../support/lambda.ts';
+import { settle } from '../support/strict.ts';
 
 const queueName = (): string => process.env.QUEUE_NAME!;
 const dlqName = (): string => process.env.DLQ_NAME!;
@@ -38,8 +39,9 @@ const topicCounts = async (topic: string) => {
   const { received, unique, duplicate } = answer.body;
   return { received, unique, duplicate };
 };
+/** The events listed for a topic, once the index that lists them has caught up (strict mode; AWS). */
 const storedIds = async (topic: string): Promise<string[]> =>
-  (await callHttp(eventsHandler, httpEvent('GET', '/events', { query: { topic, limit: '1000' } }))).body.events.map(
+  (await settle(), await callHttp(eventsHandler, httpEvent('GET', '/events', { query: { topic, limit: '1000' } }))).body.events.map(
     (event: { event_id: string }) => event.event_id,
   );
 
