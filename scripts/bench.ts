@@ -428,7 +428,7 @@ const main = async (): Promise<void> => {
     if (values['cost-only']) {
       log('bench: (f) 20,000 events, 30% duplicates, batches of 500, 4 in flight, end to end, metered ...');
       await metered(() => publish(20_000, 'bench-cost', true));
-      const section = costMarkdown(meteredRun!, await measurePageCosts(), costShape);
+      const section = costMarkdown(meteredRun!, await measurePageCosts(), costShape, `\`npm run bench -- --cost-only\` on ${new Date().toISOString().slice(0, 10)}, commit ${commitOf()}`);
       for (const line of section) log(line);
       writeFileSync(values.out!, withCostSection(readFileSync(values.out!, 'utf8'), section));
       log(`\nwrote the cost section of ${path.relative(process.cwd(), values.out!)}`);
@@ -630,13 +630,7 @@ const main = async (): Promise<void> => {
     for (const [name, value, target, verdict] of rows) log(`${name.padEnd(width)}  ${value.padStart(8)}  ${target.padEnd(9)} ${verdict}`);
     log(`counts exact in every run, the acceptance backlog included (unique == distinct, received == unique + duplicates): ${correct ? 'yes' : 'NO'}`);
 
-    const commit = (() => {
-      try {
-        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot }).toString().trim();
-      } catch {
-        return 'unknown';
-      }
-    })();
+    const commit = commitOf();
     const markdown = [
       '# Benchmarks',
       '',
@@ -728,7 +722,7 @@ const main = async (): Promise<void> => {
         return `| ${name} | ${report.end_to_end_seconds} | ${cpu.functions.toFixed(1)} | ${cpu.cloud.toFixed(1)} | ${perEvent(cpu.functions)} | ${perEvent(cpu.cloud)} | ${perEvent(cpu.functions + cpu.cloud)} | ${(cpu.other / (report.end_to_end_seconds ?? 1)).toFixed(2)} | ${cpu.failures} | ${inv.count} | ${inv.p50} | ${inv.p99} | ${inv.max} | ${inv.timeouts} |`;
       }),
       '',
-      ...(meteredRun ? costMarkdown(meteredRun, pageCosts, costShape) : []),
+      ...(meteredRun ? costMarkdown(meteredRun, pageCosts, costShape, '`npm run bench` (the run above)') : []),
     ].join('\n');
     writeFileSync(values.out!, markdown + (existingAnalysis(values.out!) ?? ''));
     log(`\nwrote ${path.relative(process.cwd(), values.out!)}`);
@@ -737,6 +731,14 @@ const main = async (): Promise<void> => {
     stack.kill('SIGINT');
     await new Promise((resolve) => stack.once('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+const commitOf = (): string => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot }).toString().trim();
+  } catch {
+    return 'unknown';
   }
 };
 

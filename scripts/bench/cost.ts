@@ -114,7 +114,7 @@ export const costPerMillionEvents = (run: RunCost): CostRow[] => {
 const dollars = (value: number): string => `$${value.toFixed(value < 0.1 ? 4 : 2)}`;
 
 /** The BENCHMARKS.md section. */
-export const costMarkdown = (run: RunCost, pages: PageCost[], shape: string): string[] => {
+export const costMarkdown = (run: RunCost, pages: PageCost[], shape: string, source: string): string[] => {
   const rows = costPerMillionEvents(run);
   const total = rows.reduce((sum, row) => sum + row.perMillion, 0);
   const { dynamodb } = run.meter;
@@ -125,7 +125,7 @@ export const costMarkdown = (run: RunCost, pages: PageCost[], shape: string): st
   return [
     '## What an event costs on AWS',
     '',
-    `Metered by the local cloud (GET /_meter, docs/cost.md) over ${shape}: ${run.events.toLocaleString('en-US')} events received, ` +
+    `Measured by ${source}. Metered by the local cloud (GET /_meter, docs/cost.md) over ${shape}: ${run.events.toLocaleString('en-US')} events received, ` +
       `${run.stored.toLocaleString('en-US')} stored. AWS list prices, us-east-1, on demand, as of ${PRICES_AS_OF} (scripts/bench/cost.ts), free tiers left out.`,
     '',
     '| measure | value |',
