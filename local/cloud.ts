@@ -15,6 +15,7 @@ import { Engine } from './dynalite-engine.ts';
 import { Meter } from './meter/meter.ts';
 import type { Answer } from './strict/answers.ts';
 import { FaultCounter } from './strict/faults.ts';
+import { FaultRandom } from './strict/random.ts';
 import { StrictLayer } from './strict/layer.ts';
 import type { StrictSettings } from './strict/settings.ts';
 
@@ -94,9 +95,10 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
   const meter = new Meter();
   const faults = new FaultCounter();
+  const lagRandom = new FaultRandom(options.strict?.seed ?? 0);
   const engine = new Engine(
     meter,
-    options.strict ? { faults, indexLagMs: options.strict.indexLagMs, pageBytes: options.strict.pageBytes } : undefined,
+    options.strict ? { faults, indexLagMs: options.strict.indexLagMs, pageBytes: options.strict.pageBytes, random: () => lagRandom.next('index-lag') } : undefined,
   );
   const dynamo: http.Server = dynalite({
     path: dynamoDir,

@@ -67,6 +67,8 @@ export interface EngineStrictness {
   indexLagMs: number;
   /** Query and Scan pages end after this many bytes read, by AWS's sizes; 0: dynalite's own rule. */
   pageBytes: number;
+  /** Seeded draws in [0, 1) for each write's index lag. */
+  random: () => number;
 }
 
 const REQUIRED = ['create', 'writeItem', 'checkConditional', 'addConsumedCapacity', 'queryTable', 'getIndexActions', 'matchesExprFilter', 'matchesFilter', 'mapPaths'];
@@ -164,7 +166,7 @@ export class Engine {
     readonly strict?: EngineStrictness,
   ) {
     install();
-    this.indexLag = new IndexLag(strict?.indexLagMs ?? 0, strict?.faults);
+    this.indexLag = new IndexLag(strict?.indexLagMs ?? 0, strict?.faults, strict?.random);
   }
 
   /** dynalite's options that make its store this engine's. */
@@ -210,7 +212,7 @@ export class Engine {
     ];
     const ops = opsOf('Local', db.getIndexActions(table.LocalSecondaryIndexes ?? [], before ?? null, after ?? null, table) as IndexActions);
     const globalOps = opsOf('Global', db.getIndexActions(table.GlobalSecondaryIndexes ?? [], before ?? null, after ?? null, table) as IndexActions);
-    const delayed = globalOps.length > 0 ? this.indexLag.delay(globalOps) : undefined;
+    const delayed = globalOps.length > 0 ? this.indexLag.delay(itemDb.prefix + key, globalOps) : undefined;
     if (delayed) ops.push(delayed.op);
     else ops.push(...globalOps);
     ops.push(after ? { type: 'put', key: itemDb.prefix + key, value: after } : { type: 'del', key: itemDb.prefix + key });

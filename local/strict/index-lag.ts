@@ -3,6 +3,11 @@
 // was: a new item missing, an updated one at its old place with its old attributes, a deleted one still
 // there.
 //
+// Each write's changes reach the indexes after their own delay, between half the lag and the whole of
+// it, drawn from the run's seed: on AWS the indexes' partitions catch up independently, so a later
+// write can show up in an index before an earlier one (of another item). One item's changes are still
+// applied in the order they were written.
+//
 // Chosen over filtering query answers by a per-key log of recent writes: a filter can hide a new item,
 // but cannot show the old version of an updated or deleted one, because the engine no longer has it.
 // Here the index itself is a delayed view. The engine writes an item and, in the same LevelDB batch,
@@ -22,6 +27,8 @@ interface Entry {
   key: string;
   due: number;
   ops: LevelOp[];
+  /** The item's key, for the per-item order (absent for entries left by an earlier run). */
+  item?: string;
 }
 
 export class IndexLag {
@@ -31,9 +38,14 @@ export class IndexLag {
   private applying = false;
   private counter = 0;
 
+  /** Per item, when its latest change is due: a later change is never applied before it. */
+  private readonly lastDue = new Map<string, number>();
+
   constructor(
     private readonly lagMs: number,
     private readonly faults?: FaultCounter,
+    /** A number in [0, 1): how much of the lag (beyond half) each write takes. */
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** Applies what an earlier run left in the log, then (with a lag) starts applying entries as they fall due. */
@@ -64,15 +76,20 @@ export class IndexLag {
    * A log entry for a write's index changes, to go into the write's own batch; `committed` once the
    * batch is written. Undefined without a lag: the changes are applied with the write.
    */
-  delay(ops: LevelOp[]): { op: LevelOp; committed: () => void } | undefined {
+  delay(item: string, ops: LevelOp[]): { op: LevelOp; committed: () => void } | undefined {
     if (this.lagMs <= 0) return undefined;
     // Time first, so that entries sort in the order they were written across restarts too.
     const key = `${LOG_PREFIX}${String(Date.now()).padStart(15, '0')}.${String((this.counter = (this.counter + 1) % 1e9)).padStart(9, '0')}`;
-    const entry: Entry = { key, due: Date.now() + this.lagMs, ops };
+    const drawn = Date.now() + Math.round(this.lagMs * (0.5 + this.random() / 2));
+    const entry: Entry = { key, due: Math.max(drawn, (this.lastDue.get(item) ?? 0) + 1), ops, item };
     return {
       op: { type: 'put', key, value: { due: entry.due, ops } },
       committed: () => {
-        this.queue.push(entry);
+        // Writes to one item are serialized by dynalite's lock, so this runs in their order.
+        this.lastDue.set(item, Math.max(entry.due, this.lastDue.get(item) ?? 0));
+        let at = this.queue.length;
+        while (at > 0 && this.queue[at - 1]!.due > entry.due) at -= 1;
+        this.queue.splice(at, 0, entry);
         this.faults?.add('index_changes_delayed');
       },
     };
@@ -86,8 +103,10 @@ export class IndexLag {
     if (count === 0) return;
     this.applying = true;
     try {
-      await this.applyEntries(this.queue.slice(0, count));
+      const due = this.queue.slice(0, count);
+      await this.applyEntries(due);
       this.queue.splice(0, count);
+      for (const entry of due) if (entry.item && this.lastDue.get(entry.item) === entry.due) this.lastDue.delete(entry.item);
     } catch {
       // LevelDB refused the batch (closing): the entries stay in the log and are applied at the next start.
     } finally {

@@ -22,7 +22,7 @@ const schema = z.object({
   CLOUD_STRICT_SQS_THROTTLE: rate.default(0.01),
   /** Share of the entries of a BatchWriteItem or BatchGetItem handed back unprocessed. */
   CLOUD_STRICT_UNPROCESSED: rate.default(0.1),
-  /** How long a write takes to reach the global secondary indexes (ms). */
+  /** How long a write takes at most to reach the global secondary indexes (ms): each takes between half and all of it. */
   CLOUD_STRICT_INDEX_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   /** How often expired items are looked for (s). */
   CLOUD_STRICT_TTL_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3_600).default(10),
