@@ -21,7 +21,7 @@ import {
   sqsEvent,
   uniqueTopic,
 } from '../support/lambda.ts';
-import { settle } from '../support/strict.ts';
+import { settle, strictMode } from '../support/strict.ts';
 
 const queueName = (): string => process.env.QUEUE_NAME!;
 
@@ -321,6 +321,8 @@ describe('GET /health', () => {
     const answer = await callHttp(healthHandler, httpEvent('GET', '/health'));
     expect(answer.status).toBe(200);
     expect(answer.body.checks).toMatchObject({ table: { ok: true }, queue: { ok: true } });
+    // Against a strict local cloud, /health says so (and with which seed); otherwise it has nothing to say.
+    expect(answer.body.notice).toEqual(strictMode() ? expect.stringMatching(/strict mode \(CLOUD_STRICT_SEED=\d+\)/) : undefined);
   });
 
   it('names what failed when the table does not answer', async () => {
