@@ -209,6 +209,16 @@ describe('process: every distinct event stored once, every delivery counted once
     expect(await topicCounts(topic)).toEqual({ unique: 2, duplicate: 1 });
   });
 
+  it('applies a message once when one invocation is handed it twice (SQS delivered it again)', async () => {
+    const topic = uniqueTopic('twiceinbatch');
+    await publish([makeEvent(topic, 'a'), makeEvent(topic, 'b'), makeEvent(topic, 'a')]);
+    const [message] = await receiveAll(queueName());
+    const copy = { ...message!, MessageId: `${message!.MessageId}-copy` };
+    expect((await processHandler(sqsEvent([message!, copy]), context('process'))).batchItemFailures).toEqual([]);
+    await deleteMessages(queueName(), [message!]);
+    expect(await topicCounts(topic)).toEqual({ unique: 2, duplicate: 1 });
+  });
+
   it('does not count a redelivered message again', async () => {
     const topic = uniqueTopic('redelivery');
     await publish([makeEvent(topic, 'a'), makeEvent(topic, 'b')]);
