@@ -722,7 +722,7 @@ const main = async (): Promise<void> => {
         return `| ${name} | ${report.end_to_end_seconds} | ${cpu.functions.toFixed(1)} | ${cpu.cloud.toFixed(1)} | ${perEvent(cpu.functions)} | ${perEvent(cpu.cloud)} | ${perEvent(cpu.functions + cpu.cloud)} | ${(cpu.other / (report.end_to_end_seconds ?? 1)).toFixed(2)} | ${cpu.failures} | ${inv.count} | ${inv.p50} | ${inv.p99} | ${inv.max} | ${inv.timeouts} |`;
       }),
       '',
-      ...(meteredRun ? costMarkdown(meteredRun, pageCosts, costShape, '`npm run bench` (the run above)') : []),
+      ...(meteredRun ? costMarkdown(meteredRun, pageCosts, costShape, `\`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}`) : []),
     ].join('\n');
     writeFileSync(values.out!, markdown + (existingAnalysis(values.out!) ?? ''));
     log(`\nwrote ${path.relative(process.cwd(), values.out!)}`);

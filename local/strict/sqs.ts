@@ -10,8 +10,9 @@
 //   receipt handle; after a successful delete, a copy of some is put back into the queue a moment
 //   later (a new message id; the same body, so the same batch id for the processor);
 // - receives that return fewer messages than asked for and waiting: the request's
-//   MaxNumberOfMessages is lowered before it is forwarded; a short poll (WaitTimeSeconds 0) may even
-//   come back empty, as AWS's short polls, which sample a subset of its servers, do.
+//   MaxNumberOfMessages is lowered before it is forwarded (never to 0: fauxqs only makes a message
+//   whose visibility timeout ran out visible again when it is asked for messages, so an answer made up
+//   here without asking it would leave such a message hidden from the queue's own counts).
 import type { FauxqsServer } from 'fauxqs';
 import { sqsAnswer, sqsThrottled, type Answer } from './answers.ts';
 import type { FaultCounter } from './faults.ts';
@@ -92,12 +93,10 @@ export class SqsRules {
 
   private async receive(input: Json, forward: Forward): Promise<Answer> {
     const asked = Number(input.MaxNumberOfMessages ?? 1);
-    const shortPoll = input.WaitTimeSeconds !== undefined && Number(input.WaitTimeSeconds) === 0;
     let request = input;
-    if ((asked > 1 || shortPoll) && this.random.chance('short-receives', this.settings.shortReceives)) {
-      const fewer = this.random.between('short-receives-count', shortPoll ? 0 : 1, asked - 1);
+    if (asked > 1 && this.random.chance('short-receives', this.settings.shortReceives)) {
+      const fewer = this.random.between('short-receives-count', 1, asked - 1);
       this.faults.add('short_receives');
-      if (fewer === 0) return sqsAnswer(200, {});
       request = { ...input, MaxNumberOfMessages: fewer };
     }
     const answer = await forward(request === input ? undefined : request);
