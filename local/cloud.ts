@@ -1,6 +1,9 @@
 // The embedded "local cloud": DynamoDB (dynalite on LevelDB) and SQS (fauxqs on SQLite) behind one
 // LocalStack-style endpoint, so the app, the AWS CLI and the tests talk to it exactly as they would
-// talk to LocalStack on :4566.
+// talk to LocalStack on :4566. The endpoint also serves
+//   GET  /_meter        what the calls so far would have cost on AWS (meter/meter.ts, docs/cost.md)
+//   POST /_meter/reset  starts the meter over (answers what it had counted)
+//   GET  /_strict       strict mode's seed, settings and the faults it injected (strict/layer.ts)
 import http from 'node:http';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -8,6 +11,13 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import type { FauxqsServer } from 'fauxqs';
+import { Engine } from './dynalite-engine.ts';
+import { Meter } from './meter/meter.ts';
+import type { Answer } from './strict/answers.ts';
+import { FaultCounter } from './strict/faults.ts';
+import { FaultRandom } from './strict/random.ts';
+import { StrictLayer } from './strict/layer.ts';
+import type { StrictSettings } from './strict/settings.ts';
 
 export interface LocalCloudOptions {
   dataDir: string;
@@ -15,6 +25,8 @@ export interface LocalCloudOptions {
   port: number;
   host?: string;
   region?: string;
+  /** Strict mode (CLOUD_STRICT): behave like AWS where the emulators don't. */
+  strict?: StrictSettings;
 }
 
 export interface LocalCloud {
@@ -22,6 +34,10 @@ export interface LocalCloud {
   port: number;
   dynamodbEndpoint: string;
   sqsEndpoint: string;
+  /** The cost meter (absent for an external cloud such as LocalStack). */
+  meter?: Meter;
+  /** Present in strict mode. */
+  strict?: StrictLayer;
   stop(): Promise<void>;
 }
 
@@ -77,17 +93,23 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   mkdirSync(dynamoDir, { recursive: true });
   mkdirSync(sqsDir, { recursive: true });
 
+  const meter = new Meter();
+  const faults = new FaultCounter();
+  const lagRandom = new FaultRandom(options.strict?.seed ?? 0);
+  const engine = new Engine(
+    meter,
+    options.strict ? { faults, indexLagMs: options.strict.indexLagMs, pageBytes: options.strict.pageBytes, random: () => lagRandom.next('index-lag') } : undefined,
+  );
   const dynamo: http.Server = dynalite({
     path: dynamoDir,
     levelOptions: EMBEDDED_DYNAMODB_LEVEL_OPTIONS,
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
+    ...engine.dynaliteOptions(),
   });
   const dynamoPort = await listen(dynamo, 0, '127.0.0.1');
-
-  const gateway = http.createServer();
-  const port = await listen(gateway, options.port, host);
+  await engine.ready();
 
   // fauxqs builds queue URLs from the request's Host header, so URLs read :<gateway port> when
   // asked through the gateway. It is ESM-only (no "require" export): load it with a dynamic import.
@@ -99,33 +121,109 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     defaultRegion: options.region ?? 'us-east-1',
     dataDir: sqsDir,
   });
+  const strict = options.strict ? new StrictLayer(options.strict, faults, engine, sqs) : undefined;
+  strict?.start();
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  gateway.on('request', (req, res) => {
-    const targetPort = isDynamoDbRequest(req) ? dynamoPort : sqs.port;
-    const upstream = http.request(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on('error', (error) => {
+  const upstream = (port: number, req: http.IncomingMessage, body: Buffer): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const headers = { ...req.headers, 'content-length': String(body.length) };
+      delete headers['transfer-encoding'];
+      const request = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const answerHeaders: Record<string, string> = {};
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined && name !== 'transfer-encoding' && name !== 'connection' && name !== 'keep-alive') answerHeaders[name] = String(value);
+          }
+          resolve({ status: response.statusCode ?? 502, headers: answerHeaders, body: Buffer.concat(chunks) });
+        });
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  const readBody = async (req: http.IncomingMessage): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const sendJson = (res: http.ServerResponse, status: number, payload: unknown): void => {
+    const text = JSON.stringify(payload, null, 2);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  /** As before strict mode: the request streamed to the emulator and its answer streamed back. */
+  const pipe = (req: http.IncomingMessage, res: http.ServerResponse, port: number): void => {
+    const request = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent }, (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      upstreamRes.pipe(res);
+    });
+    request.on('error', (error) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: `local cloud upstream failed: ${error.message}` }));
     });
-    req.pipe(upstream);
+    req.pipe(request);
+  };
+
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/_meter' && req.method === 'GET') return sendJson(res, 200, meter.snapshot());
+    if (path === '/_meter/reset' && req.method === 'POST') return sendJson(res, 200, meter.reset());
+    if (path === '/_strict' && req.method === 'GET') return sendJson(res, 200, strict?.status() ?? { enabled: false });
+    const isDynamoDb = isDynamoDbRequest(req);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    // SQS's JSON protocol is read for the meter (payload sizes); its old query protocol is only piped.
+    const sqsJson = !isDynamoDb && target.startsWith('AmazonSQS.');
+    const port = isDynamoDb ? dynamoPort : sqs.port;
+    if (!sqsJson && !(strict && isDynamoDb)) return pipe(req, res, port);
+    const body = await readBody(req);
+    const operation = target.slice(target.indexOf('.') + 1);
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      // Not JSON: the emulator answers it as it would anyway.
+      input = {};
+    }
+    const forward = (changed?: Record<string, unknown>): Promise<Answer> => upstream(port, req, changed ? Buffer.from(JSON.stringify(changed)) : body);
+    const answer = strict ? await strict.handle(isDynamoDb ? 'dynamodb' : 'sqs', operation, input, forward) : await forward();
+    if (sqsJson && answer.status === 200) {
+      let output: Record<string, unknown> | undefined;
+      try {
+        output = operation === 'ReceiveMessage' ? (JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>) : undefined;
+      } catch {
+        output = undefined;
+      }
+      meter.sqs(operation, input, output);
+    }
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  };
+
+  const gateway = http.createServer();
+  gateway.on('request', (req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `local cloud failed: ${(error as Error).message}` }));
+    });
   });
+  const port = await listen(gateway, options.port, host);
 
   return {
     endpoint: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
     dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
     sqsEndpoint: `http://127.0.0.1:${sqs.port}`,
+    meter,
+    ...(strict ? { strict } : {}),
     async stop() {
       gateway.closeAllConnections();
       await new Promise<void>((resolve) => gateway.close(() => resolve()));
       agent.destroy();
+      await strict?.stop();
+      engine.stop();
       await sqs.stop();
       dynamo.closeAllConnections();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));

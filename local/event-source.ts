@@ -14,6 +14,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { retryStrategy } from '../lib/app/aws.ts';
 
 export interface EventSourceOptions {
   sqsEndpoint: string;
@@ -97,7 +98,9 @@ const inTens = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.le
 
 export const startEventSource = async (options: EventSourceOptions): Promise<EventSource> => {
   const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: options.region, credentials, useQueueUrlAsEndpoint: false });
+  // Throttled receives and deletes are retried patiently (as Lambda's pollers do): a delete given up on
+  // brings its messages back only after the visibility timeout.
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: options.region, credentials, useQueueUrlAsEndpoint: false, retryStrategy: retryStrategy('batch') });
   const lambda = new LambdaClient({
     endpoint: options.lambdaEndpoint,
     region: options.region,

@@ -28,8 +28,13 @@ export interface ServiceConfig {
   region: string;
   environment: Record<string, string>;
   resources: Record<string, CfnResource>;
-  functions: Record<string, { handler: string; timeout?: number; events?: Array<Record<string, unknown>> }>;
+  /** provider.memorySize (MB): what each function gets unless it sets its own. */
+  memorySize: number;
+  functions: Record<string, { handler: string; timeout?: number; memorySize?: number; events?: Array<Record<string, unknown>> }>;
 }
+
+/** A function's memory (MB) as deployed: its own memorySize, else the provider's. */
+export const memoryOf = (config: ServiceConfig, functionKey: string): number => config.functions[functionKey]?.memorySize ?? config.memorySize;
 
 export const functionName = (config: ServiceConfig, fn: string): string =>
   `${config.service}-${config.stage}-${fn}`;
@@ -75,7 +80,8 @@ export const loadServiceConfig = async (options: { stage: string; cacheDir?: str
   for (const file of ['serverless.yml', ...readdirSync(path.join(projectRoot, 'deploy')).filter((name) => name.endsWith('.js')).sort().map((name) => `deploy/${name}`)]) {
     hash.update(readFileSync(path.join(projectRoot, file), 'utf8'));
   }
-  const key = hash.update(options.stage).update(process.env.AWS_REGION ?? '').digest('hex').slice(0, 16);
+  // The cache's format version: bump it when ServiceConfig changes.
+  const key = hash.update('v2').update(options.stage).update(process.env.AWS_REGION ?? '').digest('hex').slice(0, 16);
   const cacheFile = path.join(options.cacheDir ?? defaultCacheDir, `serverless-print-${key}.json`);
   if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as ServiceConfig;
 
@@ -95,7 +101,7 @@ export const loadServiceConfig = async (options: { stage: string; cacheDir?: str
   }
   const printed = JSON.parse(stdout) as {
     service: string;
-    provider: { stage: string; region: string; environment?: Record<string, string> };
+    provider: { stage: string; region: string; memorySize?: number; environment?: Record<string, string> };
     resources?: { Resources?: Record<string, CfnResource> };
     functions?: ServiceConfig['functions'];
   };
@@ -110,6 +116,8 @@ export const loadServiceConfig = async (options: { stage: string; cacheDir?: str
         .map(([key, value]) => [key, String(value)]),
     ),
     resources: printed.resources?.Resources ?? {},
+    // Lambda's own default when serverless.yml names none.
+    memorySize: Number(printed.provider.memorySize ?? 1024),
     functions: printed.functions ?? {},
   };
   mkdirSync(path.dirname(cacheFile), { recursive: true });

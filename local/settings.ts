@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './service-config.ts';
+import { readStrictSettings, type StrictSettings } from './strict/settings.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -38,6 +39,8 @@ export type StackSettings = {
   /** Use this endpoint (LocalStack) instead of starting the embedded emulators. */
   cloudEndpoint?: string;
   corsOrigins: string[];
+  /** Strict mode (CLOUD_STRICT=1, docs/strict-mode.md); absent when off. */
+  strict?: StrictSettings;
 };
 
 export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
@@ -53,6 +56,8 @@ export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
     throw new Error(parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`).join('; '));
   }
   const s = parsed.data;
+  const strict = readStrictSettings(env);
+  if (strict && s.CLOUD_ENDPOINT) throw new Error('CLOUD_STRICT: strict mode is a mode of the embedded local cloud; it cannot be combined with CLOUD_ENDPOINT');
   return {
     dataDir: dataDirFrom({ DATA_DIR: s.DATA_DIR }),
     host: s.HOST,
@@ -65,5 +70,6 @@ export const readStackSettings = (env: NodeJS.ProcessEnv): StackSettings => {
     eventSourceMaxBatchEvents: s.EVENT_SOURCE_MAX_BATCH_EVENTS,
     corsOrigins: s.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     ...(s.CLOUD_ENDPOINT ? { cloudEndpoint: s.CLOUD_ENDPOINT } : {}),
+    ...(strict ? { strict } : {}),
   };
 };

@@ -13,6 +13,7 @@ import { removeStackFile, writeStackFile } from './running-stack.ts';
 import { startScheduler } from './scheduler.ts';
 import { functionName, httpRoutes, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
 import type { StackSettings } from './settings.ts';
+import { describeStrict } from './strict/settings.ts';
 import { eventCountOf } from '../lib/queue/message.ts';
 
 export interface StackOptions extends StackSettings {
@@ -124,8 +125,28 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         sqsEndpoint: options.cloudEndpoint,
         stop: async () => undefined,
       }
-    : await startLocalCloud({ dataDir: options.dataDir, port: options.cloudPort, host: options.host, region: options.region });
+    : await startLocalCloud({
+        dataDir: options.dataDir,
+        port: options.cloudPort,
+        host: options.host,
+        region: options.region,
+        ...(options.strict ? { strict: options.strict } : {}),
+      });
   const cleanup: Array<() => Promise<void>> = [() => cloud.stop()];
+  const strict = cloud.strict;
+  if (strict) {
+    // What strict mode did: a line whenever the counts changed (at most one a minute), and one at the stop.
+    let reported = '';
+    const report = (): void => {
+      const summary = strict.faults.summary();
+      if (summary !== reported) log(`strict mode   injected so far: ${(reported = summary)}`);
+    };
+    const reporter = setInterval(report, 60_000).unref();
+    cleanup.push(async () => {
+      clearInterval(reporter);
+      log(`strict mode   injected: ${strict.faults.summary()} (CLOUD_STRICT_SEED=${strict.settings.seed} repeats them)`);
+    });
+  }
   const stopAll = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
@@ -133,8 +154,9 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
     log(
       options.cloudEndpoint
         ? `cloud         ${cloud.endpoint}  (external: DynamoDB + SQS there)`
-        : `local cloud   ${cloud.endpoint}  (DynamoDB + SQS, data in ${options.dataDir})`,
+        : `local cloud   ${cloud.endpoint}  (DynamoDB + SQS, data in ${options.dataDir}; cost meter at ${cloud.endpoint}/_meter)`,
     );
+    if (strict) log(`strict mode   ${describeStrict(strict.settings)}; faults counted at ${cloud.endpoint}/_strict`);
     const provisioned = await provisionResources({ endpoint: cloud.endpoint, region: options.region, resources: config.resources });
     log(`provisioned   table ${provisioned.tables.join(', ')}; queues ${Object.values(provisioned.queues).map((q) => q.url.split('/').pop()).join(', ')}`);
 
@@ -182,10 +204,14 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
         env: {
           ...process.env,
           AWS_ENDPOINT_URL: cloud.endpoint,
-          // The functions talk to each emulator directly (one hop less than through the shared
-          // endpoint), through the SDK's standard per-service variables.
-          AWS_ENDPOINT_URL_DYNAMODB: cloud.dynamodbEndpoint,
-          AWS_ENDPOINT_URL_SQS: cloud.sqsEndpoint,
+          // The functions talk to DynamoDB directly (one hop less than through the shared endpoint; the
+          // engine meters every call either way), except in strict mode, which lives at the shared
+          // endpoint. SQS always goes through it: the meter reads its payloads there (few calls: one per
+          // published batch).
+          AWS_ENDPOINT_URL_DYNAMODB: strict ? cloud.endpoint : cloud.dynamodbEndpoint,
+          AWS_ENDPOINT_URL_SQS: options.cloudEndpoint ? cloud.sqsEndpoint : cloud.endpoint,
+          // /health says so when the functions run against a strict local cloud.
+          ...(strict ? { DEPLOYMENT_NOTICE: `local cloud in ${describeStrict(strict.settings)}; faults at ${cloud.endpoint}/_strict` } : {}),
           AWS_REGION: options.region,
           AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
           AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',

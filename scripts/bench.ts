@@ -16,8 +16,11 @@
 //     run with a busy loop on one of the two cores too.
 // Every run that processes its events checks the counts (unique == distinct, received == unique +
 // duplicates). It prints a table and writes BENCHMARKS.md.
+// (f) what it would cost on AWS (scripts/bench/cost.ts): the local cloud's meter over the first 20k run
+//     and over /events pages, priced per million events.
 // `--skip-large`: a shorter run (about 6 minutes instead of 20-30): no 200k run, and the single-event
-// scenario with 10,000 requests instead of 100,000.
+// scenario with 10,000 requests instead of 100,000. `--cost-only`: only (f) (a few minutes), written
+// into BENCHMARKS.md's cost section.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,7 +38,8 @@ import { generateWorkload } from '../client/publisher/generate.ts';
 import { runPublisher, type PublisherReport } from '../client/publisher/run.ts';
 import { freePort } from '../local/ports.ts';
 import { readStackFile } from '../local/running-stack.ts';
-import { projectRoot } from '../local/service-config.ts';
+import { loadServiceConfig, memoryOf, projectRoot } from '../local/service-config.ts';
+import { costMarkdown, measurePages, publishCost, readMeter, resetMeter, withCostSection, type PageCost, type RunCost } from './bench/cost.ts';
 import { runOtlpEndToEnd, type OtlpRun } from './bench/otlp.ts';
 
 const log = (line: string): void => console.log(line);
@@ -277,6 +281,8 @@ interface Invocations {
   /** Invocations that ran into the function's timeout (serverless offline answers with an error). */
   timeouts: number;
   timeoutMs: number;
+  /** Every invocation's duration, summed (Lambda bills them). */
+  totalMs: number;
 }
 
 /** The processor's invocations that ended between two instants, from the event source's log (local/stack.ts). */
@@ -300,6 +306,7 @@ const invocationsBetween = (dataDir: string, from: number, to: number): Invocati
     // serverless offline answers "[504] - Lambda timeout." when the handler runs past its timeout.
     timeouts: entries.filter((entry) => /timed? ?out/i.test(entry.error ?? '') || entry.ms >= entry.timeout_ms).length,
     timeoutMs: entries[0]?.timeout_ms ?? 0,
+    totalMs: durations.reduce((sum, ms) => sum + ms, 0),
   };
 };
 
@@ -312,6 +319,7 @@ const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
       'skip-large': { type: 'boolean', default: false },
+      'cost-only': { type: 'boolean', default: false },
       out: { type: 'string', default: path.join(projectRoot, 'BENCHMARKS.md') },
     },
   });
@@ -394,6 +402,43 @@ const main = async (): Promise<void> => {
 
     log('bench: warming up (2,000 events through the whole pipeline) ...');
     await publish(2_000, 'bench-warmup', true);
+
+    // (f) The cost meter over one 20k end-to-end run, and over /events pages.
+    const cloudEndpoint = (JSON.parse(readFileSync(path.join(dataDir, 'endpoints.json'), 'utf8')) as { shared: string }).shared;
+    const service = await loadServiceConfig({ stage: 'bench' });
+    let meteredRun: RunCost | undefined;
+    const metered = async (run: () => Promise<PublisherReport>): Promise<PublisherReport> => {
+      await resetMeter(cloudEndpoint);
+      const startedAt = Date.now();
+      const before = await fetchStats(url);
+      const report = await run();
+      const after = await fetchStats(url);
+      const invocations = invocationsBetween(dataDir, startedAt, Date.now() + 1000);
+      meteredRun = {
+        events: after.received - before.received,
+        stored: after.unique_processed - before.unique_processed,
+        meter: await readMeter(cloudEndpoint),
+        process: { invocations: invocations.count, totalMs: invocations.totalMs, memoryMb: memoryOf(service, 'process') },
+        publish: publishCost(report, memoryOf(service, 'publish')),
+      };
+      log(`       metered: ${(meteredRun.meter.dynamodb.write_units / meteredRun.stored).toFixed(2)} write units per stored event, ${(meteredRun.meter.dynamodb.read_units / meteredRun.events).toFixed(2)} read units per event`);
+      return report;
+    };
+    const measurePageCosts = async (): Promise<PageCost[]> => {
+      log('bench: (f) read units per /events page ...');
+      const memory = memoryOf(service, 'events');
+      return [await measurePages(url, cloudEndpoint, { topic: 'orders', limit: '100' }, 20, memory), await measurePages(url, cloudEndpoint, { limit: '100' }, 20, memory)];
+    };
+    const costShape = 'the first 20k run (batches of 500, 4 in flight, 30% duplicates, 5 topics)';
+    if (values['cost-only']) {
+      log('bench: (f) 20,000 events, 30% duplicates, batches of 500, 4 in flight, end to end, metered ...');
+      await metered(() => publish(20_000, 'bench-cost', true));
+      const section = costMarkdown(meteredRun!, await measurePageCosts(), costShape, `\`npm run bench -- --cost-only\` on ${new Date().toISOString().slice(0, 10)}, commit ${commitOf()}`);
+      for (const line of section) log(line);
+      writeFileSync(values.out!, withCostSection(readFileSync(values.out!, 'utf8'), section));
+      log(`\nwrote the cost section of ${path.relative(process.cwd(), values.out!)}`);
+      return;
+    }
 
     const otherCoresOf = new Map<PublisherReport, number>();
     /** Publishes `runs` runs with the event source paused, then resumes it and measures the drain; checks the counts. */
@@ -494,7 +539,8 @@ const main = async (): Promise<void> => {
     const otlpRuns: Array<OtlpRun & { pairedWith: PublisherReport; cpu: CpuUse }> = [];
     for (let index = 0; index < 3; index += 1) {
       log(`bench: (c) 20,000 events, 30% duplicates, batches of 500, 4 in flight, end to end ...`);
-      const json = await runE2e(20_000, index);
+      const run = (): Promise<PublisherReport> => runE2e(20_000, index);
+      const json = index === 0 ? await metered(run) : await run();
       runs.push({ name: `20k / 30% #${index + 1}`, report: json });
       log(`bench: (f) 20,000 OTLP log records (OpenTelemetry SDK, batches of 512, protobuf, gzip), 30% re-emitted, end to end ...`);
       const cpuBefore = cpuSnapshot(stack.pid!);
@@ -537,6 +583,7 @@ const main = async (): Promise<void> => {
       log(`bench: (c) 200,000 events, 30% duplicates, batches of 500, 4 in flight, end to end ...`);
       runs.push({ name: `200k / 30% #${runs.length + 1}`, report: await runE2e(200_000, runs.length) });
     }
+    const pageCosts = await measurePageCosts();
     clearInterval(sampler);
     sampleMemory();
 
@@ -609,13 +656,7 @@ const main = async (): Promise<void> => {
     for (const [name, value, target, verdict] of rows) log(`${name.padEnd(width)}  ${value.padStart(8)}  ${target.padEnd(9)} ${verdict}`);
     log(`counts exact in every run, the acceptance backlog included (unique == distinct, received == unique + duplicates): ${correct ? 'yes' : 'NO'}`);
 
-    const commit = (() => {
-      try {
-        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot }).toString().trim();
-      } catch {
-        return 'unknown';
-      }
-    })();
+    const commit = commitOf();
     const markdown = [
       '# Benchmarks',
       '',
@@ -721,6 +762,7 @@ const main = async (): Promise<void> => {
         return `| ${name} | ${report.end_to_end_seconds} | ${cpu.functions.toFixed(1)} | ${cpu.cloud.toFixed(1)} | ${perEvent(cpu.functions)} | ${perEvent(cpu.cloud)} | ${perEvent(cpu.functions + cpu.cloud)} | ${(cpu.other / (report.end_to_end_seconds ?? 1)).toFixed(2)} | ${cpu.failures} | ${inv.count} | ${inv.p50} | ${inv.p99} | ${inv.max} | ${inv.timeouts} |`;
       }),
       '',
+      ...(meteredRun ? costMarkdown(meteredRun, pageCosts, costShape, `\`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, commit ${commit}`) : []),
     ].join('\n');
     writeFileSync(values.out!, markdown + (existingAnalysis(values.out!) ?? ''));
     log(`\nwrote ${path.relative(process.cwd(), values.out!)}`);
@@ -729,6 +771,14 @@ const main = async (): Promise<void> => {
     stack.kill('SIGINT');
     await new Promise((resolve) => stack.once('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+const commitOf = (): string => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot }).toString().trim();
+  } catch {
+    return 'unknown';
   }
 };
 

@@ -6,6 +6,7 @@ import { provisionResources } from '../local/provision.ts';
 import { loadServiceConfig } from '../local/service-config.ts';
 import { readStackSettings } from '../local/settings.ts';
 import { removeStackFile, writeStackFile } from '../local/running-stack.ts';
+import { describeStrict } from '../local/strict/settings.ts';
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -15,7 +16,13 @@ const main = async (): Promise<void> => {
     },
   });
   const settings = readStackSettings(process.env);
-  const cloud = await startLocalCloud({ dataDir: settings.dataDir, port: settings.cloudPort, host: settings.host, region: settings.region });
+  const cloud = await startLocalCloud({
+    dataDir: settings.dataDir,
+    port: settings.cloudPort,
+    host: settings.host,
+    region: settings.region,
+    ...(settings.strict ? { strict: settings.strict } : {}),
+  });
   const config = await loadServiceConfig({ stage: settings.stage });
   if (!values['no-provision']) {
     await provisionResources({ endpoint: cloud.endpoint, region: settings.region, resources: config.resources });
@@ -30,12 +37,24 @@ const main = async (): Promise<void> => {
     sqs: cloud.sqsEndpoint,
   });
   if (values.json) {
-    console.log(JSON.stringify({ ready: true, endpoint: cloud.endpoint, environment: config.environment, region: settings.region }));
+    console.log(
+      JSON.stringify({
+        ready: true,
+        endpoint: cloud.endpoint,
+        // dynalite itself, behind the endpoint (and so behind strict mode): for tests that compare.
+        dynamodb: cloud.dynamodbEndpoint,
+        environment: config.environment,
+        region: settings.region,
+        strict: settings.strict ?? null,
+      }),
+    );
   } else {
     console.log(`local cloud ready on ${cloud.endpoint} (stage ${settings.stage}, data in ${settings.dataDir}); Ctrl-C stops`);
+    if (settings.strict) console.log(`${describeStrict(settings.strict)}; faults counted at ${cloud.endpoint}/_strict`);
   }
   const stop = (): void => {
     removeStackFile(settings.dataDir, process.pid);
+    if (cloud.strict && !values.json) console.log(`strict mode injected: ${cloud.strict.faults.summary()}`);
     void cloud.stop().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);

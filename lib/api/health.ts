@@ -16,6 +16,8 @@ export interface HealthReport {
   status: 'ok' | 'degraded' | 'failing';
   warnings: string[];
   checks: Record<string, CheckResult>;
+  /** Where this deployment runs, when it says (DEPLOYMENT_NOTICE), e.g. a local cloud in strict mode. */
+  notice?: string;
 }
 
 const TIMEOUT_MS = 2_000;
@@ -61,5 +63,6 @@ export const checkHealth = async (services: Pick<Services, 'store' | 'sqs' | 'co
     status: ok ? (warnings.length > 0 ? 'degraded' : 'ok') : 'failing',
     warnings,
     checks: { table: strip(table), queue: strip(queue), dlq: strip(dlq) },
+    ...(config.DEPLOYMENT_NOTICE ? { notice: config.DEPLOYMENT_NOTICE } : {}),
   };
 };

@@ -6,6 +6,7 @@ import https from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { PatientRetryStrategy, type RetryLimits } from './retry.ts';
 
 /**
  * Two ways to wait for DynamoDB and SQS. A request (HTTP function) gives up after 4 s and is tried twice
@@ -18,10 +19,15 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 export type ClientProfile = 'request' | 'batch';
 
 // A loaded local table also accepts connections late: 1 s failed hundreds of messages in the benchmark.
-const PROFILES: Record<ClientProfile, { maxAttempts: number; requestTimeout: number; connectionTimeout: number }> = {
-  request: { maxAttempts: 2, requestTimeout: 4_000, connectionTimeout: 1_000 },
-  batch: { maxAttempts: 4, requestTimeout: 10_000, connectionTimeout: 5_000 },
+// Throttles are retried more often than other failures, within a time budget (retry.ts): a request
+// keeps 2 s of its 10 for the answer, a batch stays well inside the processor's deadline.
+const PROFILES: Record<ClientProfile, RetryLimits & { requestTimeout: number; connectionTimeout: number }> = {
+  request: { maxAttempts: 2, maxThrottledAttempts: 6, budgetMs: 6_000, requestTimeout: 4_000, connectionTimeout: 1_000 },
+  batch: { maxAttempts: 4, maxThrottledAttempts: 10, budgetMs: 20_000, requestTimeout: 10_000, connectionTimeout: 5_000 },
 };
+
+/** The retry strategy of a profile's clients (one per client: it keeps the retry quota). */
+export const retryStrategy = (profile: ClientProfile): PatientRetryStrategy => new PatientRetryStrategy(PROFILES[profile]);
 
 /** Keep-alive agents with room for the processor's concurrency; the benchmark measures with these too. */
 export const requestHandlerSettings = (profile: ClientProfile = 'request') => ({
@@ -37,7 +43,7 @@ const sqs = new Map<ClientProfile, SQSClient>();
 export const dynamoClient = (profile: ClientProfile = 'request'): DynamoDBDocumentClient => {
   let client = dynamo.get(profile);
   if (!client) {
-    client = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: PROFILES[profile].maxAttempts, requestHandler: requestHandlerSettings(profile) }), {
+    client = DynamoDBDocumentClient.from(new DynamoDBClient({ retryStrategy: retryStrategy(profile), requestHandler: requestHandlerSettings(profile) }), {
       marshallOptions: { removeUndefinedValues: true },
     });
     dynamo.set(profile, client);
@@ -50,7 +56,7 @@ export const dynamoClient = (profile: ClientProfile = 'request'): DynamoDBDocume
 export const sqsClient = (profile: ClientProfile = 'request'): SQSClient => {
   let client = sqs.get(profile);
   if (!client) {
-    client = new SQSClient({ maxAttempts: PROFILES[profile].maxAttempts, requestHandler: requestHandlerSettings(profile), useQueueUrlAsEndpoint: false });
+    client = new SQSClient({ retryStrategy: retryStrategy(profile), requestHandler: requestHandlerSettings(profile), useQueueUrlAsEndpoint: false });
     sqs.set(profile, client);
   }
   return client;

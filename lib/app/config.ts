@@ -32,6 +32,11 @@ const schema = z.object({
   READ_API_KEYS: z.string().default('').transform(splitKeys),
   /** Topics listed by volume in /stats. */
   STATS_TOP_TOPICS: z.coerce.number().int().min(0).max(100).default(10),
+  /**
+   * A line /health shows about where this deployment runs, e.g. that the local stack's cloud injects
+   * AWS's faults (strict mode); empty on AWS.
+   */
+  DEPLOYMENT_NOTICE: z.string().default(''),
   /** Topics with their own series in /metrics (Prometheus label cardinality). */
   METRICS_TOP_TOPICS: z.coerce.number().int().min(0).max(1000).default(20),
 });

@@ -70,7 +70,12 @@ const planFold = (records: MessageRecord[]): Plan[] => {
 const pause = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.min(500, 5 * 2 ** attempt) * (0.5 + Math.random())));
 
-export const foldRecords = async (store: CounterStore, records: MessageRecord[], options: FoldOptions = {}): Promise<FoldResult> => {
+export const foldRecords = async (store: CounterStore, given: MessageRecord[], options: FoldOptions = {}): Promise<FoldResult> => {
+  // One record per id: SQS can hand a batch the same message twice (a copy delivered again, a redrive
+  // that met a copy), and both deliveries find the same record. Folding it twice in one go wrote its
+  // key twice in one BatchWriteItem, which DynamoDB refuses, so the whole batch failed on every try
+  // (found with strict mode's redelivery).
+  const records = [...new Map(given.map((record) => [record.id, record])).values()];
   if (records.length > MAX_FOLD_RECORDS) {
     const total: FoldResult = { records: 0, counters: 0, conflicts: 0 };
     for (let start = 0; start < records.length; start += MAX_FOLD_RECORDS) {

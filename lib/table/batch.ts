@@ -14,7 +14,12 @@ type Item = Record<string, unknown>;
 
 const MAX_ATTEMPTS = 10;
 
-const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+/**
+ * Exponential backoff with full jitter (AWS's advice for unprocessed items): a fixed schedule made every
+ * caller that DynamoDB turned away come back at the same instants (found with strict mode's
+ * UnprocessedItems, docs/strict-mode.md).
+ */
+const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 25 * 2 ** attempt)));
 
 const untilProcessed = async <T>(what: string, first: T[], send: (pending: T[]) => Promise<T[] | undefined>): Promise<void> => {
   let pending: T[] | undefined = first;

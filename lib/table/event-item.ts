@@ -4,8 +4,8 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import type { LogEvent } from '../core/event.ts';
 import type { StoredEvent } from '../core/ports.ts';
-import { eventPk, recentShardKey, recentSortKey, timeSortKey } from './keys.ts';
-import { BODY, DELIVERY, EXPIRES, PK } from './schema.ts';
+import { eventPk, recentShardKey, recentSortKey, timeKey, timeSortKey } from './keys.ts';
+import { BODY, DELIVERY, EXPIRES, LEGACY_DELIVERY, PK } from './schema.ts';
 
 export interface EventItem {
   pk: string;
@@ -59,10 +59,11 @@ export const toEventItem = (event: LogEvent, delivery: string, storedAt: string,
 export const fromLegacyEventItem = (item: Record<string, unknown>): EventItem => ({
   pk: String(item[PK]),
   topic: String(item.topic),
-  tsk: String(item.tsk),
+  // The sort keys start with the 30-character sortable time, written shorter now (keys.ts, timeKey).
+  tsk: `${timeKey(String(item.tsk).slice(0, 30))}${String(item.tsk).slice(30)}`,
   rsh: String(item.rsh),
-  rsk: String(item.rsk),
-  [DELIVERY]: String(item[DELIVERY]),
+  rsk: `${timeKey(String(item.rsk).slice(0, 30))}${String(item.rsk).slice(30)}`,
+  [DELIVERY]: String(item[LEGACY_DELIVERY]),
   [BODY]: compress(`{"t":${JSON.stringify(String(item.timestamp))},"s":${JSON.stringify(String(item.source))},"a":${JSON.stringify(String(item.stored_at))},"p":${String(item.payload)}}`),
   ...(typeof item[EXPIRES] === 'number' ? { [EXPIRES]: item[EXPIRES] as number } : {}),
 });
@@ -95,7 +96,7 @@ const decode = (item: Record<string, unknown>): StoredEvent => {
     timestamp: String(item.timestamp),
     source: String(item.source),
     payload: JSON.parse(String(item.payload)) as Record<string, unknown>,
-    delivery: String(item[DELIVERY]),
+    delivery: String(item[LEGACY_DELIVERY]),
     stored_at: String(item.stored_at),
   };
 };

@@ -13,7 +13,7 @@ import type { EventFilter, EventPage, EventStore, PageBudget, RecentQuery, Store
 import { batchGetAll, batchWriteAll, isConditionFailure } from './batch.ts';
 import { recentPageToken, tailToken, topicPageToken } from './cursor.ts';
 import { fromEventItem, isExpired, toEventItem } from './event-item.ts';
-import { arrivalShardKeys, eventPk, recentShardKeys } from './keys.ts';
+import { arrivalShardKeys, eventPk, recentShardKeys, timeKey } from './keys.ts';
 import { anyMore, mergeSorted, type MergeSource } from './merge.ts';
 import { DELIVERY, INDEX, PK, type IndexDefinition } from './schema.ts';
 import { tailKeysOf, toTailItem } from './tail-item.ts';
@@ -34,7 +34,7 @@ const timeRange = (sortKeyName: string, filter: EventFilter) => {
   return {
     range: ' AND #sk BETWEEN :from AND :to',
     names: { '#sk': sortKeyName } as Record<string, string>,
-    values: { ':from': `${filter.fromSortable ?? ''}#`, ':to': `${filter.toSortable ?? '9999'}$` } as Record<string, unknown>,
+    values: { ':from': `${filter.fromSortable ? timeKey(filter.fromSortable) : ''}#`, ':to': `${filter.toSortable ? timeKey(filter.toSortable) : '9999'}$` } as Record<string, unknown>,
   };
 };
 

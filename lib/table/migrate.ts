@@ -7,7 +7,7 @@
 // is carried over unchanged, and the tail gets one tail item per message that stored events, from
 // each event's delivery id and store time, so the live tail starts where it was.
 import { fromEventItem, fromLegacyEventItem, isLegacyEventItem } from './event-item.ts';
-import { PK } from './schema.ts';
+import { LEGACY_DELIVERY, PK } from './schema.ts';
 import { toTailItem } from './tail-item.ts';
 
 type Item = Record<string, unknown>;
@@ -40,7 +40,7 @@ export const planMigration = (items: Item[], horizonSeconds: number): MigrationP
     legacyEvents += 1;
     events += 1;
     out.push({ ...fromLegacyEventItem(item) });
-    const delivery = String(item.delivery);
+    const delivery = String(item[LEGACY_DELIVERY]);
     const colon = delivery.lastIndexOf(':');
     const batch = delivery.slice(0, colon);
     const list = byBatch.get(batch) ?? [];

@@ -39,7 +39,9 @@ export const FOLDED = 'folded';
  */
 export const BODY = 'b';
 /** Event items: which delivery wrote the item (`<batch>:<index>`); the processor reads it by itself. */
-export const DELIVERY = 'delivery';
+export const DELIVERY = 'dv';
+/** The same, as versions before the compressed body named it (read by `npm run migrate`). */
+export const LEGACY_DELIVERY = 'delivery';
 /** Tail items: the keys of the events their message stored, in order, as brotli-compressed JSON. */
 export const TAIL_KEYS = 'k';
 

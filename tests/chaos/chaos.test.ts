@@ -12,6 +12,7 @@ import { generateWorkload } from '../../client/publisher/generate.ts';
 import type { PublisherReport } from '../../client/publisher/run.ts';
 import type { Stats } from '../../lib/api/stats.ts';
 import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
+import { strictMode } from '../support/strict.ts';
 
 jest.setTimeout(15 * 60_000);
 
@@ -195,4 +196,14 @@ it('keeps every count exact while the whole stack is killed three times mid-run'
 
   expect(final.queue).toMatchObject({ visible: 0, in_flight: 0, dlq: 0 });
   expect(exitCode).not.toBeNull();
+
+  // In strict mode (npm run test:strict) all of this held while AWS's faults were injected: the stack
+  // says so, and its local cloud counted them (since the last restart).
+  if (strictMode()) {
+    const health = (await (await fetch(`http://127.0.0.1:${ports.http}/health`)).json()) as { notice?: string };
+    expect(health.notice).toMatch(/strict mode \(CLOUD_STRICT_SEED=\d+\)/);
+    const { faults } = (await (await fetch(`http://127.0.0.1:${ports.cloud}/_strict`)).json()) as { faults: Record<string, number> };
+    log(`strict mode injected since the last restart: ${JSON.stringify(faults)}`);
+    for (const kind of ['dynamodb_throttled', 'unprocessed_keys', 'index_changes_delayed', 'short_receives']) expect(faults[kind]).toBeGreaterThan(0);
+  }
 });

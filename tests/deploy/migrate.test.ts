@@ -43,7 +43,10 @@ const withCloud = async <T>(provision: boolean, use: (client: DynamoDBDocumentCl
 const OLD_TABLE = {
   TableName: TABLE,
   BillingMode: 'PAY_PER_REQUEST' as const,
-  AttributeDefinitions: ['pk', 'topic', 'tsk', 'rsh', 'rsk', 'ash', 'ask', 'tix', 'tname', 'vsh'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })).concat([{ AttributeName: 'received', AttributeType: 'N' as const }]),
+  AttributeDefinitions: [
+    ...['pk', 'topic', 'tsk', 'rsh', 'rsk', 'ash', 'ask', 'tix', 'tname', 'vsh'].map((name) => ({ AttributeName: name, AttributeType: 'S' as 'S' | 'N' })),
+    { AttributeName: 'received', AttributeType: 'N' as 'S' | 'N' },
+  ],
   KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
   GlobalSecondaryIndexes: [
     ['byTopicTime', 'topic', 'tsk', 'ALL'],

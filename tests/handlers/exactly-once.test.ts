@@ -21,6 +21,7 @@ import {
   httpEvent,
   invokeProcess,
   makeEvent,
+  purge,
   queueCount,
   queueUrlOf,
   receiveAll,
@@ -28,6 +29,7 @@ import {
   sqsEvent,
   uniqueTopic,
 } from '../support/lambda.ts';
+import { settle, strictMode } from '../support/strict.ts';
 
 const queueName = (): string => process.env.QUEUE_NAME!;
 const dlqName = (): string => process.env.DLQ_NAME!;
@@ -39,8 +41,9 @@ const topicCounts = async (topic: string) => {
   const { received, unique, duplicate } = answer.body;
   return { received, unique, duplicate };
 };
+/** The events listed for a topic, once the index that lists them has caught up (strict mode; AWS). */
 const storedIds = async (topic: string): Promise<string[]> =>
-  (await callHttp(eventsHandler, httpEvent('GET', '/events', { query: { topic, limit: '1000' } }))).body.events.map(
+  (await settle(), await callHttp(eventsHandler, httpEvent('GET', '/events', { query: { topic, limit: '1000' } }))).body.events.map(
     (event: { event_id: string }) => event.event_id,
   );
 
@@ -134,6 +137,18 @@ describe('partial batch failures', () => {
 });
 
 describe('dead-letter queue and redrive', () => {
+  // These tests count the messages in both queues exactly, and two of them leave messages that are not
+  // ours (or carry no events) behind on purpose. SQS may deliver a deleted message again (strict mode
+  // does), so each test starts and ends with both queues empty: copies due to come back have come back
+  // (settle) and are purged, instead of reaching a later test.
+  const emptyQueues = async (): Promise<void> => {
+    await settle();
+    await purge(queueName());
+    await purge(dlqName());
+  };
+  beforeEach(emptyQueues);
+  afterEach(emptyQueues);
+
   it.each([
     ['after its record was folded', 'fold-after-mark@1,fold-after-mark@2,fold-after-mark@3,fold-after-mark@4,fold-after-mark@5'],
     ['after its record was written, never folded', 'after-record@1,after-record@2,after-record@3,after-record@4,after-record@5'],
@@ -157,8 +172,11 @@ describe('dead-letter queue and redrive', () => {
     disarmFaults();
 
     const result = await redriveDeadLetters(sqs, { from: dlqName(), to: queueName(), horizonSeconds: 3600 });
-    expect(result).toEqual({ moved: 1, beyondHorizon: 0 });
-    expect(await queueCount(dlqName())).toBe(0);
+    // SQS may deliver a message the redrive just deleted from the DLQ again (strict mode does), and the
+    // redrive then moves that copy too: at least the one message. The counts below are exact either way.
+    expect(result.moved).toBeGreaterThanOrEqual(1);
+    expect(result.beyondHorizon).toBe(0);
+    if (!strictMode()) expect(await queueCount(dlqName())).toBe(0);
     await deliverQueue(processHandler, queueName());
     expect(await topicCounts(topic)).toEqual({ received: 8, unique: 6, duplicate: 2 });
   });
@@ -199,7 +217,9 @@ describe('dead-letter queue and redrive', () => {
       new SendMessageCommand({ QueueUrl: await queueUrlOf(dlqName()), MessageBody: JSON.stringify({ v: 1, batch: old, events: [] }) }),
     );
     const result = await redriveDeadLetters(sqs, { from: dlqName(), to: queueName(), horizonSeconds: 86_400 });
-    expect(result).toEqual({ moved: 1, beyondHorizon: 1 });
+    // (A copy SQS delivers again after the redrive's delete is moved too, and is as old.)
+    expect(result.moved).toBeGreaterThanOrEqual(1);
+    expect(result.beyondHorizon).toBe(result.moved);
     await deleteMessages(queueName(), await receiveAll(queueName(), 10));
   });
 });

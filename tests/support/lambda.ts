@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { toRecord } from '../../local/event-source.ts';
+import { retryStrategy } from '../../lib/app/aws.ts';
+import { settle } from './strict.ts';
 
 export const context = (functionName = 'test'): Context =>
   ({
@@ -97,7 +99,8 @@ export const callRaw = async (
   };
 };
 
-export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+// Retries like the functions' batch clients (throttles patiently: strict mode throttles), as Lambda's event source would.
+export const sqs = new SQSClient({ useQueueUrlAsEndpoint: false, retryStrategy: retryStrategy('batch') });
 
 export const queueUrlOf = async (name: string): Promise<string> =>
   (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
@@ -116,7 +119,14 @@ export const purge = async (name: string): Promise<void> => {
   await sqs.send(new PurgeQueueCommand({ QueueUrl: await queueUrlOf(name) }));
 };
 
-/** Receives everything visible in the queue (up to `max` messages). */
+const visibleCount = async (QueueUrl: string): Promise<number> =>
+  Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages ?? 0);
+
+/**
+ * Receives everything visible in the queue (up to `max` messages). A short poll may come back empty
+ * while messages wait (AWS samples a subset of its servers; strict mode does the same), so an empty
+ * answer ends the loop only once the queue says nothing is visible.
+ */
 export const receiveAll = async (name: string, max = 1000): Promise<Message[]> => {
   const QueueUrl = await queueUrlOf(name);
   const messages: Message[] = [];
@@ -129,7 +139,7 @@ export const receiveAll = async (name: string, max = 1000): Promise<Message[]> =
         MessageSystemAttributeNames: ['All'],
       }),
     );
-    if (Messages.length === 0) break;
+    if (Messages.length === 0 && (await visibleCount(QueueUrl)) === 0) break;
     messages.push(...Messages);
   }
   return messages;
@@ -188,10 +198,39 @@ export const invokeProcess = async (processHandler: ProcessHandler, messages: Me
 export const deliverQueue = async (processHandler: ProcessHandler, queueName: string): Promise<void> => {
   for (;;) {
     const messages = await receiveAll(queueName, 10);
-    if (messages.length === 0) return;
+    // Strict mode: a deleted message may come back and index changes trail the table; once both have
+    // happened, look at the queue again (the event source on Lambda would receive those copies too).
+    if (messages.length === 0 && !(await settle())) return;
+    if (messages.length === 0) continue;
     const failed = new Set(await invokeProcess(processHandler, messages));
     await deleteMessages(queueName, messages.filter((message) => !failed.has(message.MessageId!)));
     if (failed.size > 0) throw new Error(`${failed.size} record(s) failed processing; see the log lines above`);
+  }
+};
+
+/**
+ * Plays the event source as Lambda's does: hands the queue's messages to the process handler in
+ * batches of 10, deletes those not reported as failed, and gives failed ones back to the queue to be
+ * received again (at once, instead of after the visibility timeout). Fails if a message would have
+ * gone to the dead-letter queue (`maxReceives`, the queue's maxReceiveCount); returns how many
+ * deliveries failed and were retried.
+ */
+export const drainQueue = async (processHandler: ProcessHandler, queueName: string, maxReceives = 5): Promise<number> => {
+  let retried = 0;
+  for (;;) {
+    const messages = await receiveAll(queueName, 10);
+    if (messages.length === 0 && !(await settle())) return retried;
+    if (messages.length === 0) continue;
+    const failed = new Set(await invokeProcess(processHandler, messages));
+    await deleteMessages(queueName, messages.filter((message) => !failed.has(message.MessageId!)));
+    const again = messages.filter((message) => failed.has(message.MessageId!));
+    for (const message of again) {
+      if (Number(message.Attributes?.ApproximateReceiveCount ?? 1) >= maxReceives) {
+        throw new Error(`message ${message.MessageId} failed ${maxReceives} times: it would be dead-lettered`);
+      }
+    }
+    retried += again.length;
+    await expireVisibility(queueName, again);
   }
 };
 
