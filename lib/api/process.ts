@@ -50,7 +50,8 @@ export const readBatch = async (services: Pick<Services, 'store'>, bodies: strin
   }
   const keys = [...messages.values()].flatMap((message) => message.events.map(dedupKey));
   try {
-    return { messages, deliveries: await services.store.getDeliveries(keys) };
+    // Eventually consistent, as any read before the puts may be (processor.ts): half the read units.
+    return { messages, deliveries: await services.store.getDeliveries(keys, { consistent: false }) };
   } catch (error) {
     return { messages, readError: error };
   }

@@ -66,8 +66,12 @@ export interface EventStore {
   putIfAbsent(event: LogEvent, delivery: string, storedAt: string, expiresAt?: number): Promise<boolean>;
   /** One event by its key, unless it has expired. */
   getEvent(topic: string, eventId: string, now: Date): Promise<StoredEvent | undefined>;
-  /** Strongly consistent read of the deliveries that wrote the given event keys. */
-  getDeliveries(keys: string[]): Promise<Map<string, string>>;
+  /**
+   * The deliveries that wrote the given event keys. Strongly consistent unless `consistent` is false:
+   * the processor's read before its puts may be stale (a put it wrongly lets through is refused by its
+   * condition and decided by a consistent read after), at half the read units.
+   */
+  getDeliveries(keys: string[], options?: { consistent?: boolean }): Promise<Map<string, string>>;
   queryTopic(query: TopicQuery, now: Date): Promise<EventPage>;
   queryRecent(query: RecentQuery, now: Date): Promise<EventPage>;
   /**

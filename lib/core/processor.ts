@@ -6,9 +6,11 @@
 //     records the delivery id `<batch>:<index>` in the item;
 //  2. for an event whose item exists, the stored delivery id decides: our own id means an earlier
 //     attempt of this very message wrote it (unique); any other id means another delivery did
-//     (duplicate). So every attempt reaches the same outcome. Keys are read first (one strongly
-//     consistent BatchGetItem per 100) so that events already stored need no put at all; a put that
-//     is still refused (another delivery won the race since the read) is decided the same way;
+//     (duplicate). So every attempt reaches the same outcome. Keys are read first (one BatchGetItem
+//     per 100, eventually consistent: half the read units, and a stale answer can only let a put
+//     through, since an item, once written, never changes its delivery) so that events already stored
+//     need no put at all; a put that is refused (a stale read, or another delivery that won the race
+//     since) is decided the same way, from a strongly consistent read;
 //  3. the keys of the events this message stored (outcome unique), in order, go into the message's
 //     tail item, which is what the live tail reads (one index entry per message, not per event); it
 //     is created with a conditional put, so it is written once, after the events it names;
@@ -104,7 +106,7 @@ export const processMessage = async (
 
   // Any read of the keys made before the puts will do: a put it wrongly lets through is refused by its
   // condition and decided by the read after it, as when a concurrent delivery wins the race.
-  const stored = options.storedDeliveries ?? (await store.getDeliveries(toWrite.map((index) => dedupKey(events[index]!))));
+  const stored = options.storedDeliveries ?? (await store.getDeliveries(toWrite.map((index) => dedupKey(events[index]!)), { consistent: false }));
   const toPut = decideFromStored(toWrite, stored);
   const conflicts: number[] = [];
   const limit = pLimit(options.putConcurrency ?? PUT_CONCURRENCY);

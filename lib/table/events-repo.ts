@@ -67,12 +67,12 @@ export class DynamoEventStore implements EventStore {
     }
   }
 
-  async getDeliveries(keys: string[]): Promise<Map<string, string>> {
+  async getDeliveries(keys: string[], options: { consistent?: boolean } = {}): Promise<Map<string, string>> {
     const items = await batchGetAll(
       this.client,
       this.tableName,
       [...new Set(keys)].map((key) => ({ [PK]: key })),
-      { projection: '#pk, #delivery', names: { '#pk': PK, '#delivery': DELIVERY } },
+      { projection: '#pk, #delivery', names: { '#pk': PK, '#delivery': DELIVERY }, consistent: options.consistent ?? true },
     );
     return new Map(items.map((item) => [String(item[PK]), String(item[DELIVERY])]));
   }
