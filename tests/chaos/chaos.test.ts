@@ -109,7 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (stack) await stopProcess(stack, 'SIGINT');
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!process.env.KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
 });
 
 it('keeps every count exact while the whole stack is killed three times mid-run', async () => {
