@@ -38,6 +38,13 @@ const timeRange = (sortKeyName: string, filter: EventFilter) => {
   };
 };
 
+/**
+ * Whether items the index names may be left out (a content search, or a source: both are applied to
+ * the items, a keys-only index cannot): then reads take pages of SEARCH_PAGE_ITEMS, not just what the
+ * page lacks, or a selective filter would cost a round trip per event.
+ */
+const filtered = (query: EventFilter): boolean => query.match !== undefined || query.source !== undefined;
+
 interface IndexPage {
   Items: Item[];
   LastEvaluatedKey?: Item;
@@ -137,7 +144,7 @@ export class DynamoEventStore implements EventStore {
       // is a next page (DynamoDB hands out a LastEvaluatedKey whenever it stops at Limit, even when
       // nothing follows). Without a content filter, ask for what is missing plus that one; with one,
       // read in pages.
-      const limit = query.match ? readSize(query, examined) : query.limit - events.length + 1;
+      const limit = filtered(query) ? readSize(query, examined) : query.limit - events.length + 1;
       const response = await this.queryIndex(INDEX.topicTime, query.topic, { ...query, limit }, now, start);
       examined += response.ScannedCount ?? 0;
       // Where a page that ends at the current item would continue: right after the item before it.
@@ -176,7 +183,7 @@ export class DynamoEventStore implements EventStore {
       // A partition can give the page at most what it still lacks (plus one, to see what follows).
       fetch: async (source: MergeSource<Item>, wanted: number) => {
         const s = source as Source;
-        const limit = query.match ? readSize(query, examined) : Math.min(query.limit, wanted);
+        const limit = filtered(query) ? readSize(query, examined) : Math.min(query.limit, wanted);
         const response = await this.queryIndex(INDEX.recent, s.key, { ...query, limit }, now, s.next);
         examined += response.ScannedCount ?? 0;
         s.buffer.push(...(response.Items ?? []));
