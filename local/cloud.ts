@@ -64,15 +64,18 @@ const EMBEDDED_DYNAMODB_LEVEL_OPTIONS = { writeBufferSize: 32 * 1024 * 1024 } as
 
 /**
  * dynalite 4.0.0 leaks a LevelDB iterator per query, writes an item and its index entries as separate
- * LevelDB writes (a crash in between leaves them inconsistent) and cannot be given LevelDB options;
- * patches/dynalite+4.0.0.patch fixes all three (README "The local runtime"). The patch is applied by
+ * LevelDB writes (a crash in between leaves them inconsistent), cannot be given LevelDB options, and
+ * answers a BatchGetItem with a table read and an item read per key (three times a Query's time for
+ * 100 items, which is how a keys-only index's page reads its items);
+ * patches/dynalite+4.0.0.patch fixes all four (docs/local-runtime.md). The patch is applied by
  * `npm install` (patch-package, postinstall); an install that skipped scripts would bring these back
  * silently, so the stack refuses to start without it.
  */
 const assertDynalitePatched = (): void => {
   const patched = [
-    { file: require.resolve('dynalite/db/index.js'), parts: ['iterator.close()', 'options.levelOptions', 'exports.writeItem'] },
+    { file: require.resolve('dynalite/db/index.js'), parts: ['iterator.close()', 'options.levelOptions', 'exports.writeItem', 'getMany:'] },
     ...['putItem', 'updateItem', 'deleteItem'].map((action) => ({ file: require.resolve(`dynalite/actions/${action}.js`), parts: ['db.writeItem('] })),
+    { file: require.resolve('dynalite/actions/batchGetItem.js'), parts: ['itemDb.getMany('] },
   ];
   const unpatched = patched.filter(({ file, parts }) => !parts.every((part) => readFileSync(file, 'utf8').includes(part)));
   if (unpatched.length > 0) {

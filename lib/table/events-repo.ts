@@ -96,19 +96,13 @@ export class DynamoEventStore implements EventStore {
     return new Map(items.map((item) => [String(item[PK]), item]));
   }
 
-  /**
-   * One page of a time-ordered keys-only index (a partition, an optional time range), with the items
-   * it names read back, in index order, leaving out expired ones and other sources. Items are read
-   * eventually consistent, as the index itself is: an entry whose item a read does not see yet is left
-   * out as an entry not yet in the index would be.
-   */
-  private async queryIndex(
+  /** One page of a time-ordered keys-only index: a partition, an optional time range; entries only. */
+  private async queryEntries(
     index: IndexDefinition,
     partition: string,
     query: EventFilter & { limit: number; descending: boolean },
-    now: Date,
     start: Item | undefined,
-  ): Promise<IndexPage> {
+  ): Promise<{ entries: Item[]; LastEvaluatedKey?: Item }> {
     const { range, names, values } = timeRange(index.sortKey, query);
     const response: QueryCommandOutput = await this.client.send(
       new QueryCommand({
@@ -122,15 +116,34 @@ export class DynamoEventStore implements EventStore {
         ExclusiveStartKey: start,
       }),
     );
-    const entries = response.Items ?? [];
+    return { entries: response.Items ?? [], ...(response.LastEvaluatedKey ? { LastEvaluatedKey: response.LastEvaluatedKey } : {}) };
+  }
+
+  /** Whether an item is shown: there (an entry can outlive its item a moment), not expired, of the source asked for. */
+  private shown(item: Item | undefined, query: EventFilter, now: Date): item is Item {
+    return item !== undefined && !isExpired(item, now) && (query.source === undefined || fromEventItem(item).source === query.source);
+  }
+
+  /**
+   * One page of a time-ordered keys-only index, with the items it names read back, in index order,
+   * leaving out expired ones and other sources. Items are read eventually consistent, as the index
+   * itself is: an entry whose item a read does not see yet is left out as an entry not yet in the
+   * index would be.
+   */
+  private async queryIndex(
+    index: IndexDefinition,
+    partition: string,
+    query: EventFilter & { limit: number; descending: boolean },
+    now: Date,
+    start: Item | undefined,
+  ): Promise<IndexPage> {
+    const { entries, LastEvaluatedKey } = await this.queryEntries(index, partition, query, start);
     const items = await this.itemsByKey(entries.map((entry) => String(entry[PK])), false);
     const Items = entries.flatMap((entry) => {
       const item = items.get(String(entry[PK]));
-      if (!item || isExpired(item, now)) return [];
-      if (query.source !== undefined && fromEventItem(item).source !== query.source) return [];
-      return [item];
+      return this.shown(item, query, now) ? [item] : [];
     });
-    return { Items, ScannedCount: entries.length, ...(response.LastEvaluatedKey ? { LastEvaluatedKey: response.LastEvaluatedKey } : {}) };
+    return { Items, ScannedCount: entries.length, ...(LastEvaluatedKey ? { LastEvaluatedKey } : {}) };
   }
 
   async queryTopic(query: TopicQuery, now: Date): Promise<EventPage> {
@@ -176,30 +189,61 @@ export class DynamoEventStore implements EventStore {
       resume: saved[key],
     }));
     const { partitionKey, sortKey } = INDEX.recent;
+    const before = (a: Item, b: Item): boolean => (query.descending ? String(a[sortKey]) > String(b[sortKey]) : String(a[sortKey]) < String(b[sortKey]));
     let examined = 0;
+    // The merge runs on index entries (keys only); an entry's item is read only when the merge weighs
+    // the entry, together with the entries about to come after it: a page of 100 across 8 partitions
+    // reads about 100 items, not the 8 pages of entries it queried.
+    const items = new Map<string, Item | undefined>();
+    const upcoming = (count: number): Item[] => {
+      const at = sources.map(() => 0);
+      const found: Item[] = [];
+      while (found.length < count) {
+        let best = -1;
+        sources.forEach((source, index) => {
+          const head = source.buffer[at[index]!];
+          if (head !== undefined && (best < 0 || before(head, sources[best]!.buffer[at[best]!]!))) best = index;
+        });
+        if (best < 0) break;
+        const entry = sources[best]!.buffer[at[best]!]!;
+        at[best]! += 1;
+        if (!items.has(String(entry[PK]))) found.push(entry);
+      }
+      return found;
+    };
+    let accepted = 0;
     const reading = {
-      ...(query.match ? { accept: (item: Item) => query.match!(fromEventItem(item)) } : {}),
+      accept: async (entry: Item): Promise<boolean> => {
+        const key = String(entry[PK]);
+        if (!items.has(key)) {
+          // What the page still needs (plus one, to see whether more follows), or a search's read size.
+          const wanted = filtered(query) ? readSize(query, 0) : Math.max(1, query.limit - accepted + 1);
+          const batch = [entry, ...upcoming(wanted + 1).filter((next) => String(next[PK]) !== key)].slice(0, Math.max(wanted, 1));
+          const found = await this.itemsByKey(batch.map((next) => String(next[PK])), false);
+          for (const next of batch) items.set(String(next[PK]), found.get(String(next[PK])));
+        }
+        const item = items.get(key);
+        const ok = this.shown(item, query, now) && (!query.match || query.match(fromEventItem(item)));
+        if (ok) accepted += 1;
+        return ok;
+      },
       stop: () => examined >= query.maxExamined || Date.now() >= query.deadline,
       // A partition can give the page at most what it still lacks (plus one, to see what follows).
       fetch: async (source: MergeSource<Item>, wanted: number) => {
         const s = source as Source;
         const limit = filtered(query) ? readSize(query, examined) : Math.min(query.limit, wanted);
-        const response = await this.queryIndex(INDEX.recent, s.key, { ...query, limit }, now, s.next);
-        examined += response.ScannedCount ?? 0;
-        s.buffer.push(...(response.Items ?? []));
+        const response = await this.queryEntries(INDEX.recent, s.key, { ...query, limit }, s.next);
+        examined += response.entries.length;
+        s.buffer.push(...response.entries);
         s.next = response.LastEvaluatedKey;
         s.done = !response.LastEvaluatedKey;
       },
     };
-    const items = await mergeSorted<Item>(sources, {
-      limit: query.limit,
-      before: (a, b) => (query.descending ? String(a[sortKey]) > String(b[sortKey]) : String(a[sortKey]) < String(b[sortKey])),
-      ...reading,
-    });
+    const entries = await mergeSorted<Item>(sources, { limit: query.limit, before, ...reading });
     // A full page is the last one unless an event follows it in some partition (DynamoDB hands out a
     // LastEvaluatedKey whenever it stops at Limit, even when nothing follows): look for one, within the
     // budget. The sources' state then says where each continues, or that all are exhausted.
-    if (items.length === query.limit) await anyMore(sources, reading);
+    if (entries.length === query.limit) await anyMore(sources, reading);
     // Where each partition continues: after the last event taken from it while its buffer still holds
     // events (left out when none was taken and it had no position yet: it starts from its beginning);
     // otherwise where its last query stopped, or null once it is exhausted.
@@ -218,7 +262,7 @@ export class DynamoEventStore implements EventStore {
         more = true;
       }
     }
-    return { events: items.map(fromEventItem), examined, ...(more ? { next: recentPageToken.encode(positions) } : {}) };
+    return { events: entries.map((entry) => fromEventItem(items.get(String(entry[PK]))!)), examined, ...(more ? { next: recentPageToken.encode(positions) } : {}) };
   }
 
   async putTail(batch: string, storedAt: string, keys: string[], expiresAt: number): Promise<void> {

@@ -15,8 +15,11 @@ export const mergeSorted = async <T>(
     before: (a: T, b: T) => boolean;
     /** Reads more into the source's buffer; `wanted`: items the merge can still take from it, plus one. */
     fetch: (source: MergeSource<T>, wanted: number) => Promise<void>;
-    /** Items taken but not accepted advance the sources and do not count toward `limit`. */
-    accept?: (item: T) => boolean;
+    /**
+     * Items taken but not accepted advance the sources and do not count toward `limit`. It may answer
+     * asynchronously (a keys-only index's entry is accepted on its item, read when first asked).
+     */
+    accept?: (item: T) => boolean | Promise<boolean>;
     /** Checked before every fetch: true ends the merge where it stands (a budget ran out). */
     stop?: () => boolean;
   },
@@ -41,7 +44,7 @@ export const mergeSorted = async <T>(
     if (!best) break;
     const item = best.buffer.shift()!;
     best.last = item;
-    if (!options.accept || options.accept(item)) out.push(item);
+    if (!options.accept || (await options.accept(item))) out.push(item);
   }
   return out;
 };
@@ -54,22 +57,22 @@ export const mergeSorted = async <T>(
  */
 export const anyMore = async <T>(
   sources: Array<MergeSource<T>>,
-  options: { fetch: (source: MergeSource<T>, wanted: number) => Promise<void>; accept?: (item: T) => boolean; stop?: () => boolean },
+  options: { fetch: (source: MergeSource<T>, wanted: number) => Promise<void>; accept?: (item: T) => boolean | Promise<boolean>; stop?: () => boolean },
 ): Promise<boolean> => {
-  const acceptedHead = (source: MergeSource<T>): boolean => {
+  const acceptedHead = async (source: MergeSource<T>): Promise<boolean> => {
     while (source.buffer.length > 0) {
-      if (!options.accept || options.accept(source.buffer[0]!)) return true;
+      if (!options.accept || (await options.accept(source.buffer[0]!))) return true;
       source.last = source.buffer.shift();
     }
     return false;
   };
   // What is already read first, then one more read at a time from the sources not yet exhausted.
-  if (sources.some(acceptedHead)) return true;
+  for (const source of sources) if (await acceptedHead(source)) return true;
   for (const source of sources) {
     while (!source.done) {
       if (options.stop?.()) return true;
       await options.fetch(source, 1);
-      if (acceptedHead(source)) return true;
+      if (await acceptedHead(source)) return true;
     }
   }
   return false;

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { AbstractLevel } from 'abstract-level';
 import dynalite from 'dynalite';
 import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
@@ -216,5 +216,40 @@ it('writes an item and its index entries in one LevelDB batch', async () => {
   } finally {
     Object.assign(levelProto, originals);
     await atomic.stop();
+  }
+});
+
+it('answers a BatchGetItem with one LevelDB read of all its keys, as GetItem would answer each', async () => {
+  const reads: string[] = [];
+  const levelProto = AbstractLevel.prototype as unknown as Record<'get' | 'getMany', (...args: unknown[]) => unknown>;
+  const originals = { get: levelProto.get, getMany: levelProto.getMany };
+  levelProto.get = function (this: unknown, key: unknown, ...rest: unknown[]) {
+    reads.push(`get ${String(key)}`);
+    return originals.get.call(this, key, ...rest);
+  };
+  levelProto.getMany = function (this: unknown, keys: unknown, ...rest: unknown[]) {
+    reads.push(`getMany ${(keys as unknown[]).length}`);
+    return originals.getMany.call(this, keys, ...rest);
+  };
+  const batch = await startDynalite('batch-get');
+  const client = batch.client;
+  try {
+    await createTable(client, 'batch', []);
+    for (let i = 0; i < 100; i += 1) {
+      await client.send(new PutItemCommand({ TableName: 'batch', Item: { pk: { S: `k${i}` }, n: { N: String(i) }, note: { S: `item ${i}` } } }));
+    }
+    const keys = [...Array.from({ length: 99 }, (_, i) => `k${i}`), 'absent'];
+    reads.length = 0;
+    const answer = await client.send(
+      new BatchGetItemCommand({ RequestItems: { batch: { Keys: keys.map((pk) => ({ pk: { S: pk } })), ProjectionExpression: 'pk, n' } } }),
+    );
+    // Dynalite read the table's definition once and every key in one getMany (it did a table read and an item read per key).
+    expect(reads.filter((read) => read.startsWith('getMany'))).toEqual(['getMany 100']);
+    expect(reads.filter((read) => read.startsWith('get ')).length).toBeLessThanOrEqual(1);
+    const found = (answer.Responses?.batch ?? []).map((item) => ({ pk: item.pk!.S, n: item.n!.N, note: item.note }));
+    expect(found.sort((a, b) => Number(a.n) - Number(b.n))).toEqual(Array.from({ length: 99 }, (_, i) => ({ pk: `k${i}`, n: String(i), note: undefined })));
+  } finally {
+    Object.assign(levelProto, originals);
+    await batch.stop();
   }
 });
