@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { defaultApiKey, resolveUrl } from '../client/cli/http.ts';
 import { sendWithOtelSdk } from '../client/publisher/otel.ts';
+import type { Stats } from '../lib/api/wire.ts';
 
 const HELP = `usage: npm run otel -- [options]
 
@@ -16,6 +17,7 @@ const HELP = `usage: npm run otel -- [options]
   --url URL       the aggregator (default $LOGAGG_URL, else $HTTP_PORT, else the stack running from $DATA_DIR)
   --api-key KEY   sent as Authorization: Bearer (default $LOGAGG_API_KEY)
   --run-id ID     prefix of the uids                                (default: a new one per run)
+  --wait          then wait until the aggregator has counted them (received grew by as many, queue empty)
   --json          print the result as JSON`;
 
 const main = async (): Promise<void> => {
@@ -30,6 +32,7 @@ const main = async (): Promise<void> => {
       url: { type: 'string' },
       'api-key': { type: 'string' },
       'run-id': { type: 'string', default: Date.now().toString(36) },
+      wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -48,6 +51,12 @@ const main = async (): Promise<void> => {
   const { url, found } = await resolveUrl(values.url);
   if (found && !values.json) console.error(`using ${found}`);
   const key = values['api-key'] ?? defaultApiKey();
+  const stats = async (): Promise<Stats> => {
+    const response = await fetch(`${url}/stats`, key ? { headers: { 'x-api-key': key } } : {});
+    if (!response.ok) throw new Error(`GET /stats answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as Stats;
+  };
+  const before = values.wait ? await stats() : undefined;
   let done = 0;
   const result = await sendWithOtelSdk({
     url,
@@ -72,6 +81,20 @@ const main = async (): Promise<void> => {
     );
   }
   if (result.failed > 0) process.exit(1);
+  if (before) {
+    // Counted when processed, a moment after the export was answered: wait for `received` to move.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const now = await stats();
+      const counted = now.received - before.received;
+      if (counted >= result.exported && now.queue.visible + now.queue.in_flight === 0) {
+        if (!values.json) console.log(`counted: ${counted} received, ${now.unique_processed - before.unique_processed} unique, ${now.duplicate_dropped - before.duplicate_dropped} duplicate`);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`not counted within 120 s: ${counted} of ${result.exported} received so far (npx logagg stats shows the queue)`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 };
 
 main().catch((error: unknown) => {

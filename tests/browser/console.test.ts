@@ -1,6 +1,6 @@
 // The web console in a real browser: Debian's chromium driven by playwright-core, against a whole
 // stack (`scripts/start.ts`, what `npm start` runs) with read and admin keys configured. Each view's
-// screenshot is saved under docs/ (the README's Console section shows them).
+// screenshot is saved under docs/ (docs/console.md shows them).
 //
 // Skipped, with a warning, where chromium is not installed (`apt-get install chromium`); CI sets
 // REQUIRE_CHROMIUM=1 and installs it, so there it runs or fails.

@@ -1,5 +1,5 @@
-// Every aws-cli command the README shows, run as written against the embedded default (the suite's
-// local cloud), with the endpoint and names the README's variables stand for. The README cannot drift.
+// Every aws-cli command docs/local-runtime.md shows, run as written against the embedded default (the suite's
+// local cloud), with the endpoint and names the page's variables stand for. The page cannot drift.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,11 +11,11 @@ import { projectRoot } from '../support/processes.ts';
 
 jest.setTimeout(120_000);
 
-const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+const readme = readFileSync(path.join(projectRoot, 'docs', 'local-runtime.md'), 'utf8');
 const block = /```bash aws-cli\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
 const commands = block.split('\n').filter((line) => line.startsWith('aws '));
 const hasCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasCli) console.warn('the aws CLI (1.x) is not installed: the README aws-cli commands are not run');
+if (!hasCli) console.warn('the aws CLI (1.x) is not installed: the aws-cli commands of docs/local-runtime.md are not run');
 const withCli = hasCli ? describe : describe.skip;
 
 const run = (command: string): string => {
@@ -35,23 +35,23 @@ const run = (command: string): string => {
   });
 };
 
-it('the README shows the everyday aws-cli commands', () => {
+it('docs/local-runtime.md shows the everyday aws-cli commands', () => {
   expect(commands.length).toBe(7);
   for (const needed of ['sqs list-queues', 'sqs get-queue-attributes', 'sqs receive-message', 'dynamodb scan', 'dynamodb get-item', 'dynamodb query']) {
     expect(commands.some((command) => command.includes(needed))).toBe(true);
   }
 });
 
-withCli('README aws-cli commands against the embedded default', () => {
+withCli('the aws-cli commands of docs/local-runtime.md against the embedded default', () => {
   beforeAll(async () => {
-    // The README's examples use the event orders#o-1.
+    // The examples use the event orders#o-1.
     await callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify(makeEvent('orders', 'o-1')) }));
     await deliverQueue(processHandler, process.env.QUEUE_NAME!);
   });
 
   const find = (needle: string): string => {
     const command = commands.find((candidate) => candidate.includes(needle));
-    if (!command) throw new Error(`the README has no command with "${needle}"`);
+    if (!command) throw new Error(`docs/local-runtime.md has no command with "${needle}"`);
     return command;
   };
 

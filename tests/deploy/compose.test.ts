@@ -1,5 +1,5 @@
 // Docker Compose, checked where no Docker engine runs: the file validates with docker-compose, it has
-// the shape the README promises, and its LocalStack init hook creates exactly what serverless.yml
+// the shape docs/docker-compose.md promises, and its LocalStack init hook creates exactly what serverless.yml
 // declares (run here against the embedded emulators, which speak the same APIs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
