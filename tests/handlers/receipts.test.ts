@@ -117,7 +117,7 @@ describe('GET /receipts/{receipt}', () => {
   it('lets a publish key or a read key ask, and is open when publishing or reading is', () => {
     const keys = receiptKeys({ PUBLISH_API_KEYS: ['p1'], READ_API_KEYS: ['r1'], ADMIN_API_KEYS: ['a1'] });
     for (const key of ['p1', 'r1', 'a1']) expect(() => authorize('receipt', key, keys)).not.toThrow();
-    expect(() => authorize('receipt', undefined, keys)).toThrow(new UnauthorizedError('this operation needs a publish or read key: send it as x-api-key or Authorization: Bearer <key>'));
+    expect(() => authorize('receipt', undefined, keys)).toThrow(new UnauthorizedError('this operation needs a publish or read key: send it as x-api-key, Authorization: Bearer <key>, or Authorization: Basic with the key as the password'));
     expect(() => authorize('receipt', 'guess', keys)).toThrow(ForbiddenError);
     expect(receiptKeys({ PUBLISH_API_KEYS: [], READ_API_KEYS: ['r1'], ADMIN_API_KEYS: [] })).toEqual([]);
     expect(receiptKeys({ PUBLISH_API_KEYS: ['p1'], READ_API_KEYS: [], ADMIN_API_KEYS: [] })).toEqual([]);

@@ -43,7 +43,7 @@ const processQueue = async (): Promise<void> => {
 
 const indexed = async (topic: string): Promise<string[]> => {
   const page = await raw.send(
-    new QueryCommand({ TableName: table(), IndexName: 'byTopicTime', KeyConditionExpression: 'topic = :t', ExpressionAttributeValues: { ':t': { S: topic } } }),
+    new QueryCommand({ TableName: table(), IndexName: 'topicEvents', KeyConditionExpression: 'topic = :t', ExpressionAttributeValues: { ':t': { S: topic } } }),
   );
   return (page.Items ?? []).map((item) => `${item.pk!.S}@${item.tsk!.S}`);
 };

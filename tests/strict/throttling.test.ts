@@ -85,7 +85,7 @@ it('publishes, stores and counts every event exactly while a tenth of all calls 
   for (let request = 0; request < 10; request += 1) {
     const events = Array.from({ length: 20 }, (_, i) => makeEvent(topic, `e${request * 15 + i}`)); // 5 of each 20 repeat the last request's
     const answer = await callHttp(publishHandler, httpEvent('POST', '/publish', { body: JSON.stringify({ events }) }));
-    expect(answer).toEqual({ status: 202, body: { accepted: 20, messages: 1 } });
+    expect(answer).toEqual({ status: 202, body: { accepted: 20, messages: 1, receipt: expect.any(String) } });
   }
   // A message whose processing ran out of retries goes back to the queue, as on Lambda; none may fail 5 times.
   await drainQueue(processHandler, process.env.QUEUE_NAME!);
