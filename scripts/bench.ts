@@ -404,7 +404,8 @@ const main = async (): Promise<void> => {
     await publish(2_000, 'bench-warmup', true);
 
     // (f) The cost meter over one 20k end-to-end run, and over /events pages.
-    const cloudEndpoint = (JSON.parse(readFileSync(path.join(dataDir, 'endpoints.json'), 'utf8')) as { shared: string }).shared;
+    const cloudEndpoint = readStackFile(dataDir)?.cloud;
+    if (!cloudEndpoint) throw new Error(`the stack wrote no endpoints.json into ${dataDir}: it did not start, or it writes another format (local/running-stack.ts)`);
     const service = await loadServiceConfig({ stage: 'bench' });
     let meteredRun: RunCost | undefined;
     const metered = async (run: () => Promise<PublisherReport>): Promise<PublisherReport> => {

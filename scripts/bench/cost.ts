@@ -142,7 +142,7 @@ export const costMarkdown = (run: RunCost, pages: PageCost[], shape: string, sou
     ...rows.map((row) => `| ${row.what} | ${row.perEvent} | ${dollars(row.perMillion)} |`),
     `| **total** | | **${dollars(total)}** |`,
     '',
-    'Not included: storage ($0.25 per GB-month; each stored event is its item and three index entries,',
+    'Not included: storage ($0.25 per GB-month; each stored event is its item, two keys-only index entries and a share of a tail item,',
     'tests/handlers/cost.test.ts prints the bytes), the queries people make, CloudWatch Logs, data transfer.',
     'Lambda durations are the local ones (publish: seen from the client, so an upper bound), on this 2-core machine.',
     '',
