@@ -37,7 +37,8 @@ window.ui = SwaggerUIBundle({
 });
 `;
 
-const STYLE = `.api-top{display:flex;gap:1rem;align-items:center;padding:.6rem 1.25rem;background:#1e293b;font:14px/1.4 system-ui,sans-serif}
+const STYLE = `body{margin:0}
+.api-top{display:flex;gap:1rem;align-items:center;padding:.6rem 1.25rem;background:#1e293b;font:14px/1.4 system-ui,sans-serif}
 .api-top a{color:#fff;text-decoration:none;font-weight:600}
 .api-top a:hover{text-decoration:underline}
 .api-top span{color:#cbd5e1}
