@@ -1,4 +1,5 @@
-// esbuild plugins for the functions' bundles (serverless.yml custom.esbuild.plugins).
+// esbuild plugins for the functions' bundles (serverless.yml custom.esbuild.plugins): this one, and
+// openapi/esbuild-plugins.cjs's.
 //
 // `console-assets`: when a function imports console/assets.ts (only functions/console.ts does), its
 // contents are replaced by the built console (console/build.cjs): index.html and the hashed JS and
@@ -27,4 +28,5 @@ const consoleAssets = {
   },
 };
 
-module.exports = [consoleAssets];
+// The contract and the API page, embedded the same way in the `openapi` function (openapi/esbuild-plugins.cjs).
+module.exports = [consoleAssets, ...require('../openapi/esbuild-plugins.cjs')];

@@ -65,6 +65,8 @@ const permissions = {
   ],
   // The web console only serves its own static files (embedded in its bundle): no AWS calls.
   console: [],
+  // The contract and the API page: files embedded in its bundle, likewise no AWS calls.
+  openapi: [],
 };
 
 /** The role's logical id, as functions name it in serverless.yml: `process` -> `ProcessRole`. */

@@ -123,6 +123,10 @@ const App = () => {
               {title}
             </a>
           ))}
+          {/* A page of its own (GET /api-docs, functions/openapi.ts): every route, rendered from GET /openapi.json. */}
+          <a href="api-docs" title="The HTTP API: every route, rendered from its OpenAPI contract">
+            API
+          </a>
         </nav>
         <Status />
       </header>

@@ -133,6 +133,8 @@ it('grants each function only the actions it needs, on its own resources, never 
     health: ['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
     // The web console serves static files embedded in its bundle: nothing but its own logs.
     console: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    // The contract and the API page, embedded in its bundle likewise.
+    openapi: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   };
   expect(resources.IamRoleLambdaExecution).toBeUndefined();
   for (const [name, actions] of Object.entries(expected)) {
@@ -155,12 +157,15 @@ it('routes the HTTP API', () => {
     'DELETE /admin/topics/{topic}',
     'GET /',
     'GET /_cat/health',
+    'GET /api-docs',
+    'GET /api-docs/{file}',
     'GET /console/{file}',
     'GET /events',
     'GET /events/tail',
     'GET /events/{topic}/{event_id}',
     'GET /health',
     'GET /metrics',
+    'GET /openapi.json',
     'GET /receipts/{receipt}',
     'GET /stats',
     'GET /stats/series',

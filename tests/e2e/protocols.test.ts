@@ -15,6 +15,7 @@ import winston from 'winston';
 import LokiTransport from 'winston-loki';
 import type { Stats } from '../../lib/api/wire.ts';
 import { decodeMessage } from '../../lib/ingest/protobuf.ts';
+import { holdFetchToContract } from '../support/contract.ts';
 import { freePort, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 import { rsyslogAvailable, startRsyslog } from '../support/rsyslog.ts';
 
@@ -24,6 +25,8 @@ const KEY = 'shipper-key';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-protocols-'));
 let stack: ChildProcess | undefined;
 let baseUrl: string;
+// Every answer this file's fetch receives from the stack must be one the OpenAPI document describes.
+holdFetchToContract(() => baseUrl);
 /** Events each test expects to have been received so far, summed: /stats is global. */
 let expected = { received: 0, unique: 0, duplicate: 0 };
 

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ulid } from 'ulid';
 import type { Stats } from '../../lib/api/stats.ts';
 import { bundleFolder } from '../../local/stack.ts';
+import { holdFetchToContract } from '../support/contract.ts';
 import { freePort, projectRoot, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
 jest.setTimeout(240_000);
@@ -21,6 +22,8 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-e2e-'));
 let env: Record<string, string>;
 let stack: ChildProcess | undefined;
 let baseUrl: string;
+// Every answer this file's fetch receives from the stack must be one the OpenAPI document describes.
+holdFetchToContract(() => baseUrl);
 
 const start = async (): Promise<void> => {
   stack = spawnScript('scripts/start.ts', [], env);
@@ -315,7 +318,7 @@ describe('the aggregator over HTTP', () => {
     }
     // Every function still loads: each route once, and an event goes all the way through the processor.
     const answers: Record<string, number> = {};
-    for (const route of ['/stats', '/stats/series', '/events?limit=1', '/events/tail?limit=1', '/events/packaged/before-package', '/topics', '/topics/packaged', '/metrics', '/health', '/']) {
+    for (const route of ['/stats', '/stats/series', '/events?limit=1', '/events/tail?limit=1', '/events/packaged/before-package', '/topics', '/topics/packaged', '/metrics', '/health', '/', '/openapi.json']) {
       answers[route] = (await fetch(`${baseUrl}${route}`, { headers: { 'x-api-key': READ_KEY } })).status;
     }
     expect(answers).toEqual({
@@ -329,6 +332,7 @@ describe('the aggregator over HTTP', () => {
       '/metrics': 200,
       '/health': 200,
       '/': 200,
+      '/openapi.json': 200,
     });
     expect((await post({ ...makeEvent(7_001), topic: 'packaged', event_id: 'after-package' })).status).toBe(202);
     await drained(before + 2);

@@ -1,5 +1,6 @@
 // Calling the real handlers the way API Gateway and the SQS event source do.
 import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -13,6 +14,7 @@ import {
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { toRecord } from '../../local/event-source.ts';
 import { retryStrategy } from '../../lib/app/aws.ts';
+import { checkAnswer } from './contract.ts';
 import { settle } from './strict.ts';
 
 export const context = (functionName = 'test'): Context =>
@@ -72,12 +74,31 @@ export interface HttpAnswer {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+interface HandlerResult {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+/**
+ * The answer as a client reads it (base64 and gzip undone), after holding it to the OpenAPI document:
+ * an answer the document does not describe fails the test (tests/support/contract.ts).
+ */
+const heldToContract = (event: APIGatewayProxyEventV2, result: HandlerResult): RawAnswer => {
+  const headers = result.headers ?? {};
+  const body = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
+  const encoding = Object.entries(headers).find(([name]) => name.toLowerCase() === 'content-encoding')?.[1];
+  checkAnswer({ method: event.requestContext.http.method, path: event.rawPath }, { status: result.statusCode, headers, body: encoding === 'gzip' ? gunzipSync(body) : body });
+  return { status: result.statusCode, headers, body };
+};
+
 export const callHttp = async (
   handler: (event: any, context: Context) => Promise<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
   event: APIGatewayProxyEventV2,
 ): Promise<HttpAnswer> => {
-  const result = (await handler(event, context())) as { statusCode: number; body: string };
-  return { status: result.statusCode, body: JSON.parse(result.body) };
+  const answer = heldToContract(event, (await handler(event, context())) as HandlerResult);
+  return { status: answer.status, body: JSON.parse(answer.body.toString('utf8')) };
 };
 
 export interface RawAnswer {
@@ -91,12 +112,7 @@ export const callRaw = async (
   handler: (event: any, context: Context) => Promise<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
   event: APIGatewayProxyEventV2,
 ): Promise<RawAnswer> => {
-  const result = (await handler(event, context())) as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean };
-  return {
-    status: result.statusCode,
-    headers: result.headers ?? {},
-    body: Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8'),
-  };
+  return heldToContract(event, (await handler(event, context())) as HandlerResult);
 };
 
 // Retries like the functions' batch clients (throttles patiently: strict mode throttles), as Lambda's event source would.
