@@ -4,16 +4,25 @@ import { createHash } from 'node:crypto';
 import { isTopicName, LIMITS } from '../core/event.ts';
 
 /**
+ * Deeper than this, `canonicalJson` stops descending. A record this deep has a payload deeper than the
+ * 32 levels an event may have, so it is refused whatever its id; and a body that parsed (JSON.parse
+ * takes a few thousand levels) must not overflow the stack while its id is computed, which would turn
+ * bad input into a 500.
+ */
+const CANONICAL_MAX_DEPTH = 4 * LIMITS.payloadMaxDepth;
+
+/**
  * JSON with every object's keys sorted, recursively: two records with the same content have the same
  * text however their sender ordered the keys.
  */
-export const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+export const canonicalJson = (value: unknown, depth = 0): string => {
+  if (depth > CANONICAL_MAX_DEPTH) return '"…"';
+  if (Array.isArray(value)) return `[${value.map((child) => canonicalJson(child, depth + 1)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, child]) => child !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, child]) => `${JSON.stringify(key)}:${canonicalJson(child)}`).join(',')}}`;
+    return `{${entries.map(([key, child]) => `${JSON.stringify(key)}:${canonicalJson(child, depth + 1)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 };

@@ -388,6 +388,20 @@ describe('Elasticsearch bulk: POST /_bulk, POST /{index}/_bulk', () => {
     expect((await topicEvents(index)).map((event) => event.event_id)).toEqual(['kept']);
   });
 
+  it('refuses a document nested thousands of levels deep as an item, not with a 500, when its id comes from its content', async () => {
+    // Deep enough to parse, deep enough to overflow a recursion that computes its content id.
+    const index = uniqueTopic('abyss');
+    const abyss = `${'{"a":'.repeat(2_400)}1${'}'.repeat(2_400)}`;
+    const answer = await bulk(ndjson({ create: { _index: index } }, abyss, { create: { _index: index } }, { message: 'shallow' }));
+    expect(answer.status).toBe(200);
+    const { errors, items } = JSON.parse(answer.body.toString());
+    expect(errors).toBe(true);
+    expect(items[0].create).toMatchObject({ status: 400, error: { type: 'mapper_parsing_exception', reason: 'payload must be nested at most 32 levels deep' } });
+    expect(items[1].create.status).toBe(201);
+    await deliver();
+    expect((await topicEvents(index)).map((event) => event.payload.message)).toEqual(['shallow']);
+  });
+
   it('fails the whole request on a malformed action line, before anything is accepted', async () => {
     const index = uniqueTopic('malformed');
     const answer = await bulk(ndjson({ index: { _index: index } }, { message: 'would be fine' }, '"not an action"', { message: 'x' }));
