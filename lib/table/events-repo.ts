@@ -89,11 +89,22 @@ export class DynamoEventStore implements EventStore {
     return Item && !isExpired(Item, now) ? fromEventItem(Item) : undefined;
   }
 
-  /** Items by their keys (BatchGetItem, 100 a call), as a map; a key whose item is gone is left out. */
+  /**
+   * Items by their keys (BatchGetItem, 100 a call), as a map; a key whose item is gone is left out.
+   * Read eventually consistent, a key the read did not find is read again strongly consistent: an
+   * index entry exists only once its item was written, but an eventually consistent read may not see
+   * that write yet, and a page that left the event out would move its cursor past it for good. Only
+   * items that are really gone (expired, deleted) pay for the second read.
+   */
   private async itemsByKey(keys: string[], consistent: boolean): Promise<Map<string, Item>> {
     if (keys.length === 0) return new Map();
-    const items = await batchGetAll(this.client, this.tableName, [...new Set(keys)].map((key) => ({ [PK]: key })), { consistent });
-    return new Map(items.map((item) => [String(item[PK]), item]));
+    const unique = [...new Set(keys)];
+    const read = async (wanted: string[], strongly: boolean) =>
+      batchGetAll(this.client, this.tableName, wanted.map((key) => ({ [PK]: key })), { consistent: strongly });
+    const found = new Map((await read(unique, consistent)).map((item) => [String(item[PK]), item]));
+    const missing = consistent ? [] : unique.filter((key) => !found.has(key));
+    if (missing.length > 0) for (const item of await read(missing, true)) found.set(String(item[PK]), item);
+    return found;
   }
 
   /** One page of a time-ordered keys-only index: a partition, an optional time range; entries only. */
@@ -127,8 +138,7 @@ export class DynamoEventStore implements EventStore {
   /**
    * One page of a time-ordered keys-only index, with the items it names read back, in index order,
    * leaving out expired ones and other sources. Items are read eventually consistent, as the index
-   * itself is: an entry whose item a read does not see yet is left out as an entry not yet in the
-   * index would be.
+   * itself is, and those the read did not see strongly consistent (itemsByKey).
    */
   private async queryIndex(
     index: IndexDefinition,
