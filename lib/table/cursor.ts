@@ -9,8 +9,16 @@ type Key = Record<string, string>;
 
 const keyOf = (...names: string[]) => z.strictObject(Object.fromEntries(names.map((name) => [name, z.string().min(1)])) as Record<string, z.ZodString>);
 
-const topicKey = keyOf(PK, INDEX.topicTime.partitionKey, INDEX.topicTime.sortKey);
-const recentKey = keyOf(PK, INDEX.recent.partitionKey, INDEX.recent.sortKey);
+/**
+ * A time sort key as this version writes it: 23 digits of time (keys.ts `timeKey`), then `#`. A
+ * cursor handed out before the keys lost their separators (`2026-12-02T…#id`, before `npm run
+ * migrate`) has the same fields, but would start the page somewhere else entirely (`-` sorts before
+ * digits): it is refused instead, and the reader starts again.
+ */
+const timeSortKeyOf = (key: Record<string, string>, name: string): boolean => /^\d{23}#/.test(key[name] ?? '');
+
+const topicKey = keyOf(PK, INDEX.topicTime.partitionKey, INDEX.topicTime.sortKey).refine((key) => timeSortKeyOf(key, INDEX.topicTime.sortKey));
+const recentKey = keyOf(PK, INDEX.recent.partitionKey, INDEX.recent.sortKey).refine((key) => timeSortKeyOf(key, INDEX.recent.sortKey));
 const recentPositions = z.record(z.string().regex(new RegExp(`^r#([0-9]|[1-9][0-9])$`)), recentKey.nullable()).refine(
   (positions) => Object.keys(positions).every((shard) => Number(shard.slice(2)) < RECENT_SHARDS),
   'unknown partition',

@@ -105,6 +105,26 @@ describe('GET /events for one topic', () => {
     expect(other.status).toBe(400);
     expect((await events({ topic: topics[0]!, order: 'desc', limit: '5', cursor: first.body.next_cursor })).status).toBe(400);
   });
+
+  it('refuses a cursor handed out before the time keys lost their separators (before npm run migrate), instead of starting elsewhere', async () => {
+    // The API's cursor wraps the table's page token (lib/api/query.ts, lib/table/cursor.ts).
+    const unwrap = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    const wrap = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const first = unwrap((await events({ topic: topics[0]!, limit: '5' })).body.next_cursor);
+    const position = unwrap(first.page);
+    const digits = String(position.tsk).slice(0, 23);
+    // The earlier layout's sort key for the same instant: 2031-05-01T10:00:00.000000000Z#id.
+    const legacy = `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T${digits.slice(8, 10)}:${digits.slice(10, 12)}:${digits.slice(12, 14)}.${digits.slice(14)}Z${String(position.tsk).slice(23)}`;
+    expect(await events({ topic: topics[0]!, limit: '5', cursor: wrap({ ...first, page: wrap({ ...position, tsk: legacy }) }) })).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: 'cursor: not a topic page position this API handed out; start again without it' },
+    });
+    const recent = unwrap((await events({ limit: '5' })).body.next_cursor);
+    const positions = unwrap(recent.page) as Record<string, { rsk: string } | null>;
+    const legacyPositions = Object.fromEntries(Object.entries(positions).map(([shard, key]) => [shard, key && { ...key, rsk: `2031-05-01T${key.rsk}` }]));
+    expect((await events({ limit: '5', cursor: wrap({ ...recent, page: wrap(legacyPositions) }) })).status).toBe(400);
+  });
+
 });
 
 describe('GET /events across topics', () => {
