@@ -3,7 +3,7 @@
 // (`npm run redrive`, the publisher, `logagg`) read it, so they reach the stack on whatever ports it
 // was started, instead of assuming :4566 and :3000. A file can outlive its stack (a kill, a crash),
 // so a reader believes it only when its process exists and its endpoint answers.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './service-config.ts';
@@ -24,6 +24,25 @@ const stackFileSchema = z.object({
 export type StackFile = z.infer<typeof stackFileSchema>;
 
 export const STACK_FILE = 'endpoints.json';
+
+/**
+ * Where `npm run migrate` keeps the table's items while it rebuilds the table; there only while a
+ * migration is under way or was interrupted (done, it is renamed with its date).
+ */
+export const migrationBackup = (dataDir: string): string => path.join(dataDir, 'migration', 'backup.jsonl');
+
+/**
+ * Refuses a data folder whose migration was interrupted: its table holds only some of its items, and
+ * the migration, run again, rebuilds it from the backup, so events taken meanwhile would be lost.
+ */
+export const assertNoInterruptedMigration = (dataDir: string): void => {
+  if (existsSync(migrationBackup(dataDir))) {
+    throw new Error(
+      `a migration of ${dataDir} was interrupted (${migrationBackup(dataDir)} is still there): ` +
+        'run `npm run migrate` again to finish it, then start the stack',
+    );
+  }
+};
 
 const fileIn = (dataDir: string): string => path.join(dataDir, STACK_FILE);
 

@@ -9,7 +9,7 @@ import { startEventSource, type EventSource } from './event-source.ts';
 import { startGateway } from './gateway.ts';
 import { freePort } from './ports.ts';
 import { provisionResources } from './provision.ts';
-import { removeStackFile, writeStackFile } from './running-stack.ts';
+import { assertNoInterruptedMigration, removeStackFile, writeStackFile } from './running-stack.ts';
 import { startScheduler } from './scheduler.ts';
 import { functionName, httpRoutes, loadServiceConfig, projectRoot, sqsEventSource, type ServiceConfig } from './service-config.ts';
 import type { StackSettings } from './settings.ts';
@@ -115,6 +115,7 @@ export const startStack = async (options: StackOptions): Promise<Stack> => {
   await assertPortFree(options.host, options.httpPort, 'HTTP_PORT');
   await assertPortFree(options.host, options.lambdaPort, 'LAMBDA_PORT');
   mkdirSync(options.dataDir, { recursive: true });
+  assertNoInterruptedMigration(options.dataDir);
 
   const config = await loadServiceConfig({ stage: options.stage });
   const cloud: LocalCloud = options.cloudEndpoint

@@ -5,7 +5,7 @@ import { startLocalCloud } from '../local/cloud.ts';
 import { provisionResources } from '../local/provision.ts';
 import { loadServiceConfig } from '../local/service-config.ts';
 import { readStackSettings } from '../local/settings.ts';
-import { removeStackFile, writeStackFile } from '../local/running-stack.ts';
+import { assertNoInterruptedMigration, removeStackFile, writeStackFile } from '../local/running-stack.ts';
 import { describeStrict } from '../local/strict/settings.ts';
 
 const main = async (): Promise<void> => {
@@ -16,6 +16,7 @@ const main = async (): Promise<void> => {
     },
   });
   const settings = readStackSettings(process.env);
+  assertNoInterruptedMigration(settings.dataDir);
   const cloud = await startLocalCloud({
     dataDir: settings.dataDir,
     port: settings.cloudPort,

@@ -20,7 +20,7 @@ import { PK } from '../lib/table/schema.ts';
 import { startLocalCloud } from '../local/cloud.ts';
 import { freePort } from '../local/ports.ts';
 import { provisionResources } from '../local/provision.ts';
-import { readStackFile } from '../local/running-stack.ts';
+import { migrationBackup, readStackFile } from '../local/running-stack.ts';
 import { loadServiceConfig } from '../local/service-config.ts';
 import { readStackSettings } from '../local/settings.ts';
 
@@ -94,7 +94,7 @@ const inPlace = async (): Promise<void> => {
   const table = config.environment.TABLE_NAME!;
   const horizon = Number(config.environment.QUEUE_RETENTION_SECONDS) + Number(config.environment.DLQ_RETENTION_SECONDS);
   const migrationDir = path.join(settings.dataDir, 'migration');
-  const backup = path.join(migrationDir, 'backup.jsonl');
+  const backup = migrationBackup(settings.dataDir);
   const cloud = await startLocalCloud({ dataDir: settings.dataDir, port: await freePort(), region: settings.region });
   const raw = new DynamoDBClient({ endpoint: cloud.endpoint, region: settings.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const client = DynamoDBDocumentClient.from(raw);
@@ -157,6 +157,15 @@ const copy = async (from: string): Promise<void> => {
   const raw = new DynamoDBClient({});
   const client = DynamoDBDocumentClient.from(raw);
   try {
+    // Into an empty table only: the copy writes every item as it was (counters, records, events with
+    // their delivery ids), so over events and counts the new stage has taken itself it would undo them.
+    const { Items } = await client.send(new ScanCommand({ TableName: table, Limit: 1 }));
+    if ((Items ?? []).length > 0) {
+      throw new Error(
+        `${table} already holds items: copy only into the new stage's empty table, before publishers point at it. ` +
+          'To copy again, remove the new stage and deploy it afresh (its table is retained: delete it too)',
+      );
+    }
     const items = await scanAll(client, from, `reading ${from}`);
     const plan = planMigration(items, horizon);
     log(`${plan.legacyEvents} of ${plan.events} events to rewrite, ${plan.tailItems} tail items to add, ${plan.unchanged} items as they are; into ${table}`);

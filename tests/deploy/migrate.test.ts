@@ -112,6 +112,10 @@ it('upgrades a data folder the previous version wrote, exactly, and survives a c
   const crashed = migrate({ MIGRATE_TEST_CRASH: 'after-delete' });
   expect(crashed.status).toBe(70);
   expect(crashed.stdout).toContain('backed up 15 items');
+  // Nothing starts on the half-rebuilt table, which the migration run again would rebuild from its backup.
+  const halfway = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/local-cloud.ts', '--json'], { cwd: projectRoot, env: { ...process.env, ...env(await freePort()) }, encoding: 'utf8' });
+  expect(halfway.status).not.toBe(0);
+  expect(halfway.stderr).toMatch(/a migration of .* was interrupted .*run `npm run migrate` again to finish it/s);
   const resumed = migrate();
   expect(resumed.stdout).toContain('resuming an interrupted migration');
   expect(resumed.stdout).toMatch(/12 of 12 events to rewrite, 2 tail items to add, 3 items as they are/);
@@ -148,4 +152,43 @@ it('upgrades a data folder the previous version wrote, exactly, and survives a c
   const again = migrate();
   expect(again.status).toBe(0);
   expect(again.stdout).toContain("already in this version's layout: nothing to do");
+});
+
+it('copies an earlier stage\'s table into a new stage\'s empty one (as on AWS), and refuses to copy over items', async () => {
+  // The new stage: this version's table, provisioned and empty, in a data folder of its own; the old
+  // stage's table beside it in the same local cloud, under another name.
+  const newDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-copy-'));
+  const port = await freePort();
+  const cloud = spawnScript('scripts/local-cloud.ts', ['--json'], { DATA_DIR: newDir, CLOUD_PORT: String(port), STAGE });
+  try {
+    const endpoint = (JSON.parse(await waitForLine(cloud, /^\{"ready":true/, 60_000)) as { endpoint: string }).endpoint;
+    const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const client = DynamoDBDocumentClient.from(raw);
+    const OLD = `${TABLE}-old`;
+    await client.send(new CreateTableCommand({ ...OLD_TABLE, TableName: OLD }));
+    for (const item of [...oldEvents, ...otherItems]) await client.send(new PutCommand({ TableName: OLD, Item: item }));
+    const copy = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/migrate.ts', '--from-table', OLD], {
+        cwd: projectRoot,
+        env: { ...process.env, STAGE, AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+        encoding: 'utf8',
+      });
+    const copied = copy();
+    expect(copied.stdout).toMatch(/12 of 12 events to rewrite, 2 tail items to add, 3 items as they are; into log-aggregator-migrate-events/);
+    expect(copied.stdout).toContain(`done: ${TABLE} holds every item of ${OLD}`);
+    expect(copied.status).toBe(0);
+    const store = new DynamoEventStore(client, TABLE);
+    const page = await store.queryRecent({ limit: 100, descending: false, maxExamined: 1_000, deadline: Date.now() + 60_000 }, new Date('2026-12-01T00:00:00Z'));
+    expect(page.events.map((event) => event.event_id)).toEqual(oldEvents.map((item) => item.event_id));
+    // Again, now that the new table holds items: refused, and nothing written.
+    await client.send(new PutCommand({ TableName: TABLE, Item: { ...otherItems[1]!, received: 99 } }));
+    const again = copy();
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain(`${TABLE} already holds items: copy only into the new stage's empty table`);
+    expect((await client.send(new GetCommand({ TableName: TABLE, Key: { pk: otherItems[1]!.pk } }))).Item?.received).toBe(99);
+    raw.destroy();
+  } finally {
+    await stopProcess(cloud);
+    rmSync(newDir, { recursive: true, force: true });
+  }
 });
