@@ -98,7 +98,7 @@ export const startGateway = async (options: GatewayOptions): Promise<Gateway> =>
         const allow = [...new Set(onPath.map((candidate) => candidate.method))].join(', ');
         sendJson(res, 405, { error: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}; use ${allow}` }, { allow, ...corsHeaders(origin) });
       } else {
-        sendJson(res, 404, { error: 'not_found', message: `no route ${method} ${url.pathname}; see the README's API section` }, corsHeaders(origin));
+        sendJson(res, 404, { error: 'not_found', message: `no route ${method} ${url.pathname}; see docs/api.md, or GET /openapi.json` }, corsHeaders(origin));
       }
       return;
     }

@@ -20,7 +20,7 @@ export const authorize = (access: Access, presented: string | undefined, allowed
     throw new ForbiddenError('administrative operations are disabled: set ADMIN_API_KEYS to enable them');
   }
   if (!presented) {
-    throw new UnauthorizedError(`this operation needs ${NEEDS[access]}: send it as x-api-key, Authorization: Bearer <key>, or Authorization: Basic with the key as the password`);
+    throw new UnauthorizedError(`this operation needs ${NEEDS[access]}: send it as x-api-key, Authorization: Bearer <key>, Authorization: ApiKey <key>, or Authorization: Basic with the key as the password`);
   }
   const candidate = digest(presented);
   // Compare against every key, so the time taken does not depend on which one matched.

@@ -1,5 +1,5 @@
 // The documentation's examples run as written: every ```console block of the README (the tour) and
-// of docs/api.md (finding events) is run against a fresh stack, command by command, and what each
+// of docs/api.md (finding events) and of docs/ingestion.md (curl) is run against a fresh stack, command by command, and what each
 // command prints is compared with the lines the block shows under it (`…` stands for what differs
 // from run to run: receipts, times, uptime). A `$ ` line is a command, `> ` lines continue it.
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -75,6 +75,12 @@ it("the README's tour runs as written on a fresh stack and prints what it shows"
   const steps = consoleSteps('README.md');
   expect(steps.length).toBeGreaterThanOrEqual(6);
   await withStack('docs-tour', (port, dataDir) => run(steps, port, dataDir));
+});
+
+it("docs/ingestion.md's curl examples run as written on a fresh stack and print what they show", async () => {
+  const steps = consoleSteps('docs/ingestion.md');
+  expect(steps.length).toBe(3);
+  await withStack('docs-ingest', (port, dataDir) => run(steps, port, dataDir));
 });
 
 it("docs/api.md's finding events runs as written on a fresh stack and prints what it shows", async () => {

@@ -82,8 +82,10 @@ describe('GET /receipts/{receipt}', () => {
     await deliver();
     expect(await waiting).toEqual({ status: 200, body: { receipt, counted: true, messages: 1, counted_messages: 1 } });
     const took = Date.now() - started;
+    // It waited for the delivery, and answered then, not at the end of its 15 s (a wide margin: a
+    // slow machine must not fail it, a wait that sleeps its whole time must).
     expect(took).toBeGreaterThanOrEqual(1_000);
-    expect(took).toBeLessThan(5_000);
+    expect(took).toBeLessThan(12_000);
   });
 
   it('answers counted: false once the wait is over when the events are still queued', async () => {
@@ -117,7 +119,7 @@ describe('GET /receipts/{receipt}', () => {
   it('lets a publish key or a read key ask, and is open when publishing or reading is', () => {
     const keys = receiptKeys({ PUBLISH_API_KEYS: ['p1'], READ_API_KEYS: ['r1'], ADMIN_API_KEYS: ['a1'] });
     for (const key of ['p1', 'r1', 'a1']) expect(() => authorize('receipt', key, keys)).not.toThrow();
-    expect(() => authorize('receipt', undefined, keys)).toThrow(new UnauthorizedError('this operation needs a publish or read key: send it as x-api-key, Authorization: Bearer <key>, or Authorization: Basic with the key as the password'));
+    expect(() => authorize('receipt', undefined, keys)).toThrow(new UnauthorizedError('this operation needs a publish or read key: send it as x-api-key, Authorization: Bearer <key>, Authorization: ApiKey <key>, or Authorization: Basic with the key as the password'));
     expect(() => authorize('receipt', 'guess', keys)).toThrow(ForbiddenError);
     expect(receiptKeys({ PUBLISH_API_KEYS: [], READ_API_KEYS: ['r1'], ADMIN_API_KEYS: [] })).toEqual([]);
     expect(receiptKeys({ PUBLISH_API_KEYS: ['p1'], READ_API_KEYS: [], ADMIN_API_KEYS: [] })).toEqual([]);
