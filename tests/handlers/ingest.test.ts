@@ -16,6 +16,7 @@ import { toHttpError } from '../../functions/http/errors.ts';
 import { elasticErrors, otlpErrors } from '../../functions/http/protocols.ts';
 import { BacklogError, DependencyError } from '../../lib/core/errors.ts';
 import { messageType } from '../../lib/ingest/protobuf.ts';
+import { getServices } from '../../lib/app/services.ts';
 import { callHttp, callRaw, deliverQueue, httpEvent, queueCount, uniqueTopic } from '../support/lambda.ts';
 import { lokiProtobufBody, otlpBody, sdkRecords } from '../support/shippers.ts';
 
@@ -588,5 +589,41 @@ describe('protobuf decoding of hostile input', () => {
     });
     await deliver();
     expect((await topicEvents(service)).map((event) => event.payload.body)).toEqual(['shallow']);
+  });
+});
+
+describe('backpressure through every ingest route', () => {
+  it('answers 429 with Retry-After in each protocol’s terms once the queue is full, and queues nothing of what it refused', async () => {
+    // The handlers' own services, with the limit lowered: one waiting message fills the queue.
+    const config = getServices().config as { MAX_BACKLOG_MESSAGES: number; BACKLOG_CHECK_SECONDS: number };
+    const saved = { ...config };
+    config.MAX_BACKLOG_MESSAGES = 1;
+    config.BACKLOG_CHECK_SECONDS = 0;
+    try {
+      const topic = uniqueTopic('full');
+      const lokiJson = (line: string) =>
+        callRaw(lokiHandler, httpEvent('POST', '/loki/api/v1/push', { bytes: Buffer.from(JSON.stringify({ streams: [{ stream: { service_name: topic }, values: [[String(Date.now() * 1e6), line]] }] })), headers: { 'content-type': 'application/json' } }));
+      expect((await lokiJson('fills the queue')).status).toBe(204);
+      expect(await queueCount(queueName())).toBe(1);
+
+      const refusedLoki = await lokiJson('refused');
+      expect(refusedLoki.status).toBe(429);
+      expect(refusedLoki.headers['retry-after']).toMatch(/^\d+$/);
+
+      const refusedOtlp = await otlp(Buffer.from(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'refused' } }] }] }] })), { 'content-type': 'application/json' });
+      expect(refusedOtlp.status).toBe(429);
+      expect(refusedOtlp.headers['retry-after']).toMatch(/^\d+$/);
+      expect(JSON.parse(refusedOtlp.body.toString())).toMatchObject({ code: 8, message: expect.stringContaining('retry later') });
+
+      const refusedBulk = await bulk(ndjson({ create: { _index: topic } }, { message: 'refused' }));
+      expect(refusedBulk.status).toBe(429);
+      expect(refusedBulk.headers).toMatchObject({ 'retry-after': expect.stringMatching(/^\d+$/), 'x-elastic-product': 'Elasticsearch' });
+      expect(JSON.parse(refusedBulk.body.toString()).error.type).toBe('es_rejected_execution_exception');
+
+      expect(await queueCount(queueName())).toBe(1);
+    } finally {
+      Object.assign(config, saved);
+    }
+    await deliver();
   });
 });
