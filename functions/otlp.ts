@@ -23,5 +23,5 @@ export const handler = protocolHandler(
     return binary(200, OTLP_MEDIA_TYPES[format], otlpResponse(batch, format));
   },
   apiKey('publish', () => config().PUBLISH_API_KEYS),
-  rawBody(),
+  rawBody({ emptyIsValid: true }),
 );

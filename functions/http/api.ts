@@ -41,16 +41,18 @@ export const mediaType = (event: HttpEvent): string => (header(event, 'content-t
  * hand binary bodies over that way), then the Content-Encoding (gzip, deflate) undone with a bound
  * that stops inflation at `maxInflatedBytes` (see lib/ingest/compression.ts). 413 past either limit.
  */
-export const rawBody = (
-  maxBytes: number = LIMITS.maxBodyBytes,
-  maxInflatedBytes: number = LIMITS.maxInflatedBodyBytes,
-): MiddlewareObj<HttpEvent, HttpResult> => ({
+export const rawBody = ({
+  maxBytes = LIMITS.maxBodyBytes,
+  maxInflatedBytes = LIMITS.maxInflatedBodyBytes,
+  // Where the protocol gives an empty body a meaning: an OTLP protobuf request with no logs is zero bytes.
+  emptyIsValid = false,
+}: { maxBytes?: number; maxInflatedBytes?: number; emptyIsValid?: boolean } = {}): MiddlewareObj<HttpEvent, HttpResult> => ({
   before: (request) => {
     const { event } = request;
     const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     if (body.length > maxBytes) throw new TooLargeError(`the body is ${body.length} bytes; at most ${maxBytes} are accepted`);
     event.rawBody = decodeContentEncoding(body, header(event, 'content-encoding'), maxInflatedBytes);
-    if (event.rawBody.length === 0) throw new MalformedInputError('the body is empty');
+    if (event.rawBody.length === 0 && !emptyIsValid) throw new MalformedInputError('the body is empty');
   },
 });
 

@@ -232,6 +232,16 @@ describe('OTLP/HTTP logs: POST /v1/logs', () => {
   });
 });
 
+describe('OTLP/HTTP: an empty export', () => {
+  it('takes a protobuf request with no logs (zero bytes) as the valid empty export it is; an empty JSON body is not JSON', async () => {
+    const empty = await otlp(Buffer.alloc(0), { 'content-type': 'application/x-protobuf' });
+    expect(empty.status).toBe(200);
+    expect(empty.body.length).toBe(0);
+    const json = await otlp(Buffer.alloc(0), { 'content-type': 'application/json' });
+    expect(json.status).toBe(400);
+  });
+});
+
 describe('Loki push: POST /loki/api/v1/push', () => {
   it('maps snappy-compressed protobuf entries: topic and source from labels, Loki’s duplicate rule for ids', async () => {
     const job = uniqueTopic('checkout');
