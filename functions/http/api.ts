@@ -51,7 +51,13 @@ export const rawBody = ({
     const { event } = request;
     const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
     if (body.length > maxBytes) throw new TooLargeError(`the body is ${body.length} bytes; at most ${maxBytes} are accepted`);
-    event.rawBody = decodeContentEncoding(body, header(event, 'content-encoding'), maxInflatedBytes);
+    const encoding = header(event, 'content-encoding');
+    // gzip's magic bytes begin no JSON, NDJSON, protobuf or snappy body: a client that compressed and
+    // forgot the header is told so, rather than shown a parser's complaint about binary noise.
+    if (!encoding && body[0] === 0x1f && body[1] === 0x8b) {
+      throw new MalformedInputError('the body is gzip-compressed but came without Content-Encoding: gzip; send that header, or the body uncompressed');
+    }
+    event.rawBody = decodeContentEncoding(body, encoding, maxInflatedBytes);
     if (event.rawBody.length === 0 && !emptyIsValid) throw new MalformedInputError('the body is empty');
   },
 });

@@ -67,7 +67,10 @@ const actionOf = (line: string, lineNumber: number, routeIndex: string | undefin
   try {
     parsed = JSON.parse(line);
   } catch (error) {
-    throw malformedAction(lineNumber, `not JSON: ${(error as Error).message}`);
+    // An action and its document on one line: the newlines that end each line were lost (curl's -d
+    // strips them; --data-binary keeps them).
+    const joined = /^\s*\{.*\}\s*\{/.test(line) ? ' (each action and each document must end in a newline: with curl, send the body with --data-binary, not -d)' : '';
+    throw malformedAction(lineNumber, `not JSON: ${(error as Error).message}${joined}`);
   }
   if (!isObject(parsed)) throw malformedAction(lineNumber, 'expected START_OBJECT');
   const keys = Object.keys(parsed);

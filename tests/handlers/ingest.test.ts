@@ -431,6 +431,20 @@ describe('Elasticsearch bulk: POST /_bulk, POST /{index}/_bulk', () => {
     expect(await queueCount(queueName())).toBe(0);
   });
 
+  it('says what went wrong in the two mistakes of a bulk sent by hand: newlines stripped (curl -d), gzip without its header', async () => {
+    const index = uniqueTopic('byhand');
+    const oneLine = await bulk(ndjson({ create: { _index: index } }, { message: 'x' }).replaceAll('\n', ''));
+    expect(oneLine.status).toBe(400);
+    expect(JSON.parse(oneLine.body.toString()).error.reason).toMatch(/^Malformed action\/metadata line \[1\], not JSON: .* \(each action and each document must end in a newline: with curl, send the body with --data-binary, not -d\)$/);
+    const unlabelled = await bulk(gzipSync(ndjson({ create: { _index: index } }, { message: 'x' })));
+    expect(unlabelled.status).toBe(400);
+    expect(JSON.parse(unlabelled.body.toString()).error.reason).toBe('the body is gzip-compressed but came without Content-Encoding: gzip; send that header, or the body uncompressed');
+    const loki = await callRaw(lokiHandler, httpEvent('POST', '/loki/api/v1/push', { bytes: gzipSync('{"streams":[]}'), headers: { 'content-type': 'application/json' } }));
+    expect(loki.status).toBe(400);
+    expect(JSON.parse(loki.body.toString()).message).toContain('without Content-Encoding: gzip');
+    expect(await queueCount(queueName())).toBe(0);
+  });
+
   it('takes gzip and the clients’ versioned media types; refuses others with 415 in Elasticsearch’s terms', async () => {
     const index = uniqueTopic('gz');
     const gz = await bulk(gzipSync(ndjson({ index: { _index: index } }, { message: 'compressed' })), {
