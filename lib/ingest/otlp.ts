@@ -116,6 +116,9 @@ const anyValue = (raw: unknown, path: string, format: OtlpFormat, depth: number)
   if ('doubleValue' in value) {
     const double = value.doubleValue;
     if (typeof double === 'number') return jsonNumber(double);
+    // An integral double past 2^53 written out in full (1e20 as 100000000000000000000): the JSON
+    // reader keeps such a number's digits (parseJsonBody); kept as text, as intValue keeps them.
+    if (typeof double === 'bigint') return String(double);
     // OTLP/JSON writes the non-finite doubles as text, as protobuf's JSON mapping does.
     if (double === 'NaN' || double === 'Infinity' || double === '-Infinity') return double;
     throw malformed(`${path}.doubleValue`, 'must be a number');

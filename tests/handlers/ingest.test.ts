@@ -232,13 +232,23 @@ describe('OTLP/HTTP logs: POST /v1/logs', () => {
   });
 });
 
-describe('OTLP/HTTP: an empty export', () => {
+describe('OTLP/HTTP: edges of the JSON and protobuf encodings', () => {
   it('takes a protobuf request with no logs (zero bytes) as the valid empty export it is; an empty JSON body is not JSON', async () => {
     const empty = await otlp(Buffer.alloc(0), { 'content-type': 'application/x-protobuf' });
     expect(empty.status).toBe(200);
     expect(empty.body.length).toBe(0);
     const json = await otlp(Buffer.alloc(0), { 'content-type': 'application/json' });
     expect(json.status).toBe(400);
+  });
+
+  it('keeps a JSON doubleValue written as a long integer, as text, instead of refusing the request', async () => {
+    const service = uniqueTopic('bigdouble');
+    const body = `{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"${service}"}}]},"scopeLogs":[{"logRecords":[{"body":{"doubleValue":100000000000000000000}}]}]}]}`;
+    const answer = await otlp(Buffer.from(body), { 'content-type': 'application/json' });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body.toString())).toEqual({});
+    await deliver();
+    expect((await topicEvents(service)).map((event) => event.payload.body)).toEqual(['100000000000000000000']);
   });
 });
 
