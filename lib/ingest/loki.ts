@@ -156,7 +156,8 @@ export const mapLokiPush = (body: Buffer, options: LokiOptions): MappedBatch => 
         batch.refuse(where, `timestamp ${entry.nanos} ns is not between 1970 and 9999`);
         return;
       }
-      const topic = topicFromName(labels.topic ?? labels.service_name ?? labels.job, LOKI_FALLBACK_TOPIC);
+      // The first of these labels that has a value (an empty label is no label in Loki).
+      const topic = topicFromName([labels.topic, labels.service_name, labels.job].find((name) => name !== undefined && name !== ''), LOKI_FALLBACK_TOPIC);
       batch.add(where, {
         topic,
         event_id: contentId({ labels, ts: String(entry.nanos), line: entry.line }),
