@@ -336,6 +336,17 @@ describe('Loki push: POST /loki/api/v1/push', () => {
   });
 });
 
+describe('Loki labels that name the topic', () => {
+  it('takes the first of topic, service_name and job that has a value: an empty label is no label', async () => {
+    const service = uniqueTopic('svc');
+    const body = JSON.stringify({ streams: [{ stream: { topic: '', service_name: service, job: 'ignored' }, values: [[String(Date.now() * 1e6), 'hello']] }] });
+    const answer = await callRaw(lokiHandler, httpEvent('POST', '/loki/api/v1/push', { bytes: Buffer.from(body), headers: { 'content-type': 'application/json' } }));
+    expect(answer.status).toBe(204);
+    await deliver();
+    expect(await topicEvents(service)).toHaveLength(1);
+  });
+});
+
 describe('Elasticsearch bulk: POST /_bulk, POST /{index}/_bulk', () => {
   it('stores index and create actions, one item per action in order, a resent bulk counted as duplicates and answered 201', async () => {
     const index = uniqueTopic('app-logs');
