@@ -1,7 +1,7 @@
 import { loadConsoleAssets } from '../console/assets.ts';
 import { ELASTIC_PRODUCT_HEADER, elasticInfo } from '#lib/ingest/elastic';
 import { header, httpHandler, json, type HttpEvent, type HttpResult } from '#http/api';
-import { staticFiles } from '#http/static';
+import { PAGE_SECURITY_HEADERS, staticFiles } from '#http/static';
 
 // GET / and GET /console/{file}: the web console, a static single-page app whose files are embedded in
 // this function's bundle at build time (console/esbuild-plugins.cjs). It reads the same JSON API as
@@ -11,15 +11,7 @@ import { staticFiles } from '#http/static';
 // there before they send to /_bulk: by content negotiation, a client that accepts HTML (a browser)
 // gets the console, any other the version document with the product header they check.
 
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  // Everything comes from this origin; scripts and styles only from files (no inline code).
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-};
-
-const serve = staticFiles(loadConsoleAssets, SECURITY_HEADERS);
+const serve = staticFiles(loadConsoleAssets, PAGE_SECURITY_HEADERS);
 
 export const serveAsset = (event: HttpEvent): HttpResult => {
   const file = event.pathParameters?.file;

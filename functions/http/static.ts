@@ -4,6 +4,18 @@
 import { gzipSync } from 'node:zlib';
 import { header, json, type HttpEvent, type HttpResult } from './api.ts';
 
+/**
+ * What every embedded page is served with (the console's, the API page's): everything comes from this
+ * origin, scripts and styles only from files (no inline code; Swagger UI sets styles from script,
+ * which style-src does not govern), and calls ("Try it out", the console's fetches) go to this origin.
+ */
+export const PAGE_SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+} as const;
+
 export interface StaticAsset {
   /** URL path below the site root: '' is the console's index.html. */
   path: string;

@@ -8,23 +8,18 @@
 // REQUIRE_CHROMIUM=1 and installs it, so there it runs or fails.
 /// <reference lib="dom" />
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { loadDocument } from '../../openapi/build.cjs';
 import { holdFetchToContract } from '../support/contract.ts';
+import { browserSuite, launchChromium, requireChromium } from '../support/browser.ts';
 import { freePort, projectRoot, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const required = Boolean(process.env.REQUIRE_CHROMIUM);
-if (!haveChromium && !required) {
-  console.warn(`chromium is not installed at ${CHROMIUM} (apt-get install chromium): the browser test of the API page is skipped`);
-}
-const suite = haveChromium || required ? describe : describe.skip;
+const suite = browserSuite('the API page');
 
 /** Every operation of the document, as Swagger UI labels them: `GET /stats`. */
 const operations = (): string[] =>
@@ -44,7 +39,7 @@ suite('the API page', () => {
   const foreign: string[] = [];
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`chromium is required here (REQUIRE_CHROMIUM is set) but ${CHROMIUM} does not exist: apt-get install chromium`);
+    requireChromium();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-api-docs-'));
     const [cloudPort, httpPort, lambdaPort] = [await freePort(), await freePort(), await freePort()];
     stack = spawnScript('scripts/start.ts', [], {
@@ -58,10 +53,7 @@ suite('the API page', () => {
     baseUrl = `http://127.0.0.1:${httpPort}`;
     const [, launched] = await Promise.all([
       waitForLine(stack, /^ready in/, 110_000),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-      }),
+      launchChromium(),
     ]);
     browser = launched;
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC', locale: 'en-US' })).newPage();

@@ -6,25 +6,20 @@
 // REQUIRE_CHROMIUM=1 and installs it, so there it runs or fails.
 /// <reference lib="dom" />
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Stats } from '../../lib/api/stats.ts';
 import { validatePublishRequest } from '../../lib/core/publish-request.ts';
 import { packMessages } from '../../lib/queue/message.ts';
+import { browserSuite, launchChromium, requireChromium } from '../support/browser.ts';
 import { freePort, projectRoot, spawnScript, stopProcess, waitForLine } from '../support/processes.ts';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const required = Boolean(process.env.REQUIRE_CHROMIUM);
-if (!haveChromium && !required) {
-  console.warn(`chromium is not installed at ${CHROMIUM} (apt-get install chromium): the browser tests of the console are skipped`);
-}
-const suite = haveChromium || required ? describe : describe.skip;
+const suite = browserSuite('the console');
 
 const READ_KEY = 'browser-read-key';
 const ADMIN_KEY = 'browser-admin-key';
@@ -170,7 +165,7 @@ const minify = (text: string): string => {
 
 suite('the web console', () => {
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`chromium is required here (REQUIRE_CHROMIUM is set) but ${CHROMIUM} does not exist: apt-get install chromium`);
+    requireChromium();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'log-aggregator-browser-'));
     const [httpPort, lambdaPort] = [await freePort(), await freePort()];
     cloudPort = await freePort();
@@ -187,10 +182,7 @@ suite('the web console', () => {
     baseUrl = `http://127.0.0.1:${httpPort}`;
     const [, launched] = await Promise.all([
       waitForLine(stack, /^ready in/, 110_000),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-      }),
+      launchChromium(),
     ]);
     browser = launched;
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC', locale: 'en-US' });
