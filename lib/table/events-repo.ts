@@ -45,6 +45,20 @@ const timeRange = (sortKeyName: string, filter: EventFilter) => {
  */
 const filtered = (query: EventFilter): boolean => query.match !== undefined || query.source !== undefined;
 
+/**
+ * Tail items a partition's query reads at a time: few at first (one message often stores a page's
+ * worth of events, and a tail item names up to a batch's keys), more once those were not enough.
+ */
+const TAIL_ITEMS_FIRST_READ = 4;
+const TAIL_ITEMS_PER_READ = 25;
+
+/** A key a tail item names, and where: the tail item's sort key and the key's index in it. */
+interface TailKey {
+  at: string;
+  index: number;
+  key: string;
+}
+
 interface IndexPage {
   Items: Item[];
   LastEvaluatedKey?: Item;
@@ -294,38 +308,42 @@ export class DynamoEventStore implements EventStore {
   /**
    * Tail items in arrival order (newest first when `descending`), merged from the index's partitions
    * and read back whole (the index holds keys only), one index page at a time as they are consumed.
+   * The partitions are read side by side: one after the other, a tail page waited for every
+   * partition's query and read in turn (BENCHMARKS.md, "/events pages").
    */
   private async *tailItems(descending: boolean, bounds: { from?: string; below: string }, stop: () => boolean): AsyncGenerator<Item> {
     const { partitionKey, sortKey } = INDEX.arrival;
-    const sources = arrivalShardKeys().map((key) => ({ key, buffer: [] as Item[], done: false, next: undefined as Item | undefined }));
+    const sources = arrivalShardKeys().map((key) => ({ key, buffer: [] as Item[], done: false, next: undefined as Item | undefined, reads: 0 }));
     const refill = async (source: (typeof sources)[number]): Promise<void> => {
-      if (source.buffer.length > 0 || source.done || stop()) return;
-      const range = bounds.from !== undefined ? '#sk BETWEEN :from AND :below' : '#sk < :below';
-      const response: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX.arrival.name,
-          KeyConditionExpression: `#partition = :partition AND ${range}`,
-          ExpressionAttributeNames: { '#partition': partitionKey, '#sk': sortKey },
-          ExpressionAttributeValues: { ':partition': source.key, ':below': bounds.below, ...(bounds.from !== undefined ? { ':from': bounds.from } : {}) },
-          ScanIndexForward: !descending,
-          Limit: 25,
-          ExclusiveStartKey: source.next,
-        }),
-      );
-      const entries = response.Items ?? [];
-      // Strongly consistent: a tail item is written after its events, so its events are there to read.
-      const items = await this.itemsByKey(entries.map((entry) => String(entry[PK])), true);
-      source.buffer.push(...entries.flatMap((entry): Item[] => {
-        const item = items.get(String(entry[PK]));
-        return item ? [item] : [];
-      }));
-      source.next = response.LastEvaluatedKey;
-      source.done = !response.LastEvaluatedKey;
+      while (source.buffer.length === 0 && !source.done && !stop()) {
+        source.reads += 1;
+        const range = bounds.from !== undefined ? '#sk BETWEEN :from AND :below' : '#sk < :below';
+        const response: QueryCommandOutput = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX.arrival.name,
+            KeyConditionExpression: `#partition = :partition AND ${range}`,
+            ExpressionAttributeNames: { '#partition': partitionKey, '#sk': sortKey },
+            ExpressionAttributeValues: { ':partition': source.key, ':below': bounds.below, ...(bounds.from !== undefined ? { ':from': bounds.from } : {}) },
+            ScanIndexForward: !descending,
+            Limit: source.reads === 1 ? TAIL_ITEMS_FIRST_READ : TAIL_ITEMS_PER_READ,
+            ExclusiveStartKey: source.next,
+          }),
+        );
+        const entries = response.Items ?? [];
+        // Strongly consistent: a tail item is written after its events, so its events are there to read.
+        const items = await this.itemsByKey(entries.map((entry) => String(entry[PK])), true);
+        source.buffer.push(...entries.flatMap((entry): Item[] => {
+          const item = items.get(String(entry[PK]));
+          return item ? [item] : [];
+        }));
+        source.next = response.LastEvaluatedKey;
+        source.done = !response.LastEvaluatedKey;
+      }
     };
     for (;;) {
       // The next item is known only once every partition that may still hold one has a head to compare.
-      for (const source of sources) while (source.buffer.length === 0 && !source.done && !stop()) await refill(source);
+      await Promise.all(sources.map(refill));
       if (stop() && sources.some((source) => source.buffer.length === 0 && !source.done)) return;
       let best: (typeof sources)[number] | undefined;
       for (const source of sources) {
@@ -338,12 +356,29 @@ export class DynamoEventStore implements EventStore {
   }
 
   /**
+   * The keys the tail items name, in order, each with its place: the tail item's sort key and its
+   * index in the item. Newest first when `descending` (each item's keys reversed too). `skip`: keys of
+   * the item at `bounds.from` that were handed out before.
+   */
+  private async *tailKeys(descending: boolean, bounds: { from?: string; below: string }, stop: () => boolean, skip = 0): AsyncGenerator<TailKey> {
+    for await (const tailItem of this.tailItems(descending, bounds, stop)) {
+      const at = String(tailItem[INDEX.arrival.sortKey]);
+      const keys = tailKeysOf(tailItem);
+      // BETWEEN is inclusive: of the item at the position itself, the first `skip` were handed out before.
+      const first = at === bounds.from ? Math.min(skip, keys.length) : 0;
+      if (descending) for (let index = keys.length - 1; index >= first; index -= 1) yield { at, index, key: keys[index]! };
+      else for (let index = first; index < keys.length; index += 1) yield { at, index, key: keys[index]! };
+    }
+  }
+
+  /**
    * The live tail, from tail items: each names the events its message stored, in order; the tail
    * hands out those events, tail item after tail item. Its position is a tail item's sort key and how
-   * many of that item's events were handed out already (`n`).
+   * many of that item's events were handed out already (`n`). Events are read in one BatchGetItem
+   * for as many keys as the page still lacks, across tail items: a tail of messages that stored one
+   * event each reads its page in one round trip, not one per message.
    */
   async tail(query: TailQuery, now: Date): Promise<EventPage & { next: string }> {
-    const { sortKey } = INDEX.arrival;
     const after = query.cursor ? tailToken.decode(query.cursor) : undefined;
     const keep = (key: string): boolean => query.topic === undefined || key.startsWith(`${query.topic}#`);
     const accept = (item: Item | undefined): StoredEvent | undefined => {
@@ -354,56 +389,47 @@ export class DynamoEventStore implements EventStore {
     };
     let examined = 0;
     const stop = (): boolean => examined >= query.maxExamined || Date.now() >= query.deadline;
-    /** Reads the events of `keys` (in order) that are kept; examined counts the items read. */
-    const read = async (keys: string[]): Promise<Array<StoredEvent | undefined>> => {
-      const wanted = keys.filter(keep);
-      examined += wanted.length;
-      const items = await this.itemsByKey(wanted, true);
-      return keys.map((key) => (keep(key) ? accept(items.get(key)) : undefined));
-    };
-
-    if (after === undefined) {
-      // No position yet: the newest events, newest first across tail items, then handed out oldest first.
-      const newest: StoredEvent[] = [];
-      let newestSeen: string | undefined;
-      for await (const tailItem of this.tailItems(true, { below: query.storedBefore }, stop)) {
-        newestSeen ??= String(tailItem[sortKey]);
-        const keys = tailKeysOf(tailItem).reverse();
-        for (let start = 0; start < keys.length && newest.length < query.limit && !stop(); start += 100) {
-          for (const event of await read(keys.slice(start, start + 100))) if (event && newest.length < query.limit) newest.push(event);
-        }
-        if (newest.length >= query.limit || stop()) break;
+    const keys =
+      after === undefined
+        ? // No position yet: the newest events, newest first across tail items, then handed out oldest first.
+          this.tailKeys(true, { below: query.storedBefore }, stop)
+        : this.tailKeys(false, { from: after.after, below: query.storedBefore }, stop, after.n);
+    const events: StoredEvent[] = [];
+    let newestSeen: string | undefined;
+    let position = after;
+    // Reads the next keys (without a content filter each key is likely an event: what the page still
+    // lacks; with one, 100 at a time) and takes their events in order, until the page is full.
+    while (events.length < query.limit && !stop()) {
+      const wanted = query.match || query.source !== undefined ? 100 : query.limit - events.length;
+      // Keys of other topics pass through the chunk (they move the position) but are not read.
+      const chunk: TailKey[] = [];
+      for (let kept = 0; kept < wanted; ) {
+        const next = await keys.next();
+        if (next.done) break;
+        chunk.push(next.value);
+        if (keep(next.value.key)) kept += 1;
       }
+      if (chunk.length === 0) break;
+      newestSeen ??= chunk[0]!.at;
+      const read = chunk.filter((entry) => keep(entry.key)).map((entry) => entry.key);
+      examined += read.length;
+      const items = await this.itemsByKey(read, true);
+      for (const entry of chunk) {
+        const event = keep(entry.key) ? accept(items.get(entry.key)) : undefined;
+        if (event) {
+          if (events.length >= query.limit) break;
+          events.push(event);
+        }
+        position = { after: entry.at, n: entry.index + 1 };
+      }
+    }
+    await keys.return(undefined);
+    if (after === undefined) {
       // Followers continue after the newest tail item there was, shown or not; with none, from the cut-off.
       const next = newestSeen === undefined ? { after: query.storedBefore, n: 0 } : { after: newestSeen, n: Number.MAX_SAFE_INTEGER };
-      return { events: newest.reverse(), examined, next: tailToken.encode(next) };
+      return { events: events.reverse(), examined, next: tailToken.encode(next) };
     }
-
-    const events: StoredEvent[] = [];
-    let position = after;
-    for await (const tailItem of this.tailItems(false, { from: after.after, below: query.storedBefore }, stop)) {
-      const at = String(tailItem[sortKey]);
-      const keys = tailKeysOf(tailItem);
-      // BETWEEN is inclusive: of the item at the position itself, the first `n` were handed out before.
-      let index = at === after.after ? Math.min(after.n, keys.length) : 0;
-      position = { after: at, n: index };
-      while (index < keys.length) {
-        if (events.length >= query.limit || stop()) return { events, examined, next: tailToken.encode(position) };
-        // Without a content filter each key is likely an event: read what the page still lacks.
-        const size = query.match || query.source !== undefined ? 100 : Math.min(100, query.limit - events.length);
-        const chunk = keys.slice(index, index + size);
-        const found = await read(chunk);
-        for (const event of found) {
-          if (event) {
-            if (events.length >= query.limit) break;
-            events.push(event);
-          }
-          index += 1;
-          position = { after: at, n: index };
-        }
-      }
-    }
-    return { events, examined, next: tailToken.encode(position) };
+    return { events, examined, next: tailToken.encode(position!) };
   }
 
   async topicTimeRange(topic: string, now: Date): Promise<{ first?: string; last?: string }> {

@@ -5,6 +5,7 @@ import { handler as eventsHandler } from '../../functions/events.ts';
 import { handler as processHandler } from '../../functions/process.ts';
 import { handler as publishHandler } from '../../functions/publish.ts';
 import { queryEvents, tailEvents, TAIL_LAG_MS } from '../../lib/api/query.ts';
+import { dynamoClient } from '../../lib/app/aws.ts';
 import { getServices } from '../../lib/app/services.ts';
 import { callHttp, deliverQueue, httpEvent, makeEvent, uniqueTopic } from '../support/lambda.ts';
 
@@ -157,6 +158,53 @@ describe('GET /events/tail', () => {
     const answer = await waiting;
     expect(ids(answer.events)).toEqual(['hit']);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('reads a page from many messages in one BatchGetItem, and follows them in order, a few at a time', async () => {
+    // One event per message: each message writes its own tail item, as a service that logs one line
+    // at a time does. The page's events must be read together, not one round trip per tail item.
+    const topic = uniqueTopic('tailmany');
+    const id = (i: number) => `m${String(i).padStart(2, '0')}`;
+    for (let i = 0; i < 30; i += 1) {
+      await publish([makeEvent(topic, id(i))]);
+      await deliver();
+    }
+    const eventReads: number[] = [];
+    const client = dynamoClient();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (/^BatchGet(Item)?Command$/.test(context.commandName ?? '')) {
+          // The document client's keys, or the marshalled ones ({ S: ... }), depending on the step.
+          const keys = Object.values((args.input as { RequestItems: Record<string, { Keys: Array<{ pk: string | { S: string } }> }> }).RequestItems).flatMap((entry) => entry.Keys);
+          const events = keys.filter((key) => (typeof key.pk === 'string' ? key.pk : key.pk.S).startsWith(`${topic}#`)).length;
+          if (events > 0) eventReads.push(events);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countEventReads' },
+    );
+    try {
+      const first = await tailEvents(getServices(), { topic, limit: '25' }, later);
+      expect(ids(first.events)).toEqual(Array.from({ length: 25 }, (_, i) => id(i + 5)));
+      expect(eventReads).toEqual([25]);
+
+      for (let i = 30; i < 40; i += 1) {
+        await publish([makeEvent(topic, id(i))]);
+        await deliver();
+      }
+      const followed: string[] = [];
+      let cursor = first.next_cursor!;
+      for (let page = 0; page < 10; page += 1) {
+        const next = await tailEvents(getServices(), { topic, limit: '4', cursor }, later);
+        expect(next.events.length).toBeLessThanOrEqual(4);
+        followed.push(...ids(next.events));
+        cursor = next.next_cursor!;
+        if (next.events.length === 0) break;
+      }
+      expect(followed).toEqual(Array.from({ length: 10 }, (_, i) => id(i + 30)));
+    } finally {
+      client.middlewareStack.remove('countEventReads');
+    }
   });
 
   it('answers an empty page with an advanced cursor once the wait is over, over HTTP', async () => {
