@@ -1,9 +1,9 @@
 // The event item: how an event is stored, and read back. Its keys stay readable attributes (the dedup
 // key, and the keys of the two time indexes); everything else travels in one brotli-compressed body,
 // which is what keeps an event with a 1 KB payload inside one write unit (docs/cost.md).
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import type { LogEvent } from '../core/event.ts';
 import type { StoredEvent } from '../core/ports.ts';
+import { compress as compressBytes, decompress as decompressBytes } from './compression.ts';
 import { eventPk, recentShardKey, recentSortKey, timeKey, timeSortKey } from './keys.ts';
 import { BODY, DELIVERY, EXPIRES, LEGACY_DELIVERY, PK } from './schema.ts';
 
@@ -25,12 +25,9 @@ export interface EventItem {
  * Brotli at quality 5: on realistic 1 KB log payloads it keeps 38% of the bytes (deflate 41%, zstd
  * 43%) for about 0.3 ms; qualities 9-11 save a few per cent more at 10 to 50 times the CPU.
  */
-const compress = (text: string): Buffer => {
-  const bytes = Buffer.from(text, 'utf8');
-  return brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
-};
+const compress = (text: string): Buffer => compressBytes(Buffer.from(text, 'utf8'));
 
-const decompress = (bytes: Uint8Array): string => brotliDecompressSync(bytes).toString('utf8');
+const decompress = (bytes: Uint8Array): string => decompressBytes(bytes).toString('utf8');
 
 /** The body's JSON: `t` timestamp, `s` source, `a` stored at, `p` the payload (its JSON text as accepted). */
 interface Body {

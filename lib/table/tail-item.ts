@@ -1,7 +1,7 @@
 // The tail item: one per message that stored events, naming those events' keys in the order the
 // message carried them. The live tail reads these (one index entry per message) instead of one index
 // entry per event (docs/cost.md).
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { compress, decompress } from './compression.ts';
 import { arrivalShardKey, arrivalSortKey, tailPk } from './keys.ts';
 import { EXPIRES, INDEX, PK, TAIL_KEYS } from './schema.ts';
 
@@ -14,10 +14,10 @@ export const toTailItem = (batch: string, storedAt: string, keys: string[], expi
     [INDEX.arrival.partitionKey]: arrivalShardKey(batch),
     [INDEX.arrival.sortKey]: arrivalSortKey(batch, storedAt),
     // Brotli, as event bodies (event-item.ts): keys of one message share their topics and id shapes.
-    [TAIL_KEYS]: brotliCompressSync(text, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: text.length } }),
+    [TAIL_KEYS]: compress(text),
     n: keys.length,
     [EXPIRES]: expiresAt,
   };
 };
 
-export const tailKeysOf = (item: Item): string[] => JSON.parse(brotliDecompressSync(item[TAIL_KEYS] as Uint8Array).toString('utf8')) as string[];
+export const tailKeysOf = (item: Item): string[] => JSON.parse(decompress(item[TAIL_KEYS] as Uint8Array).toString('utf8')) as string[];
