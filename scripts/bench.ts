@@ -22,7 +22,7 @@
 // scenario with 10,000 requests instead of 100,000. `--cost-only`: only (f) (a few minutes), written
 // into BENCHMARKS.md's cost section.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,31 +41,9 @@ import { readStackFile } from '../local/running-stack.ts';
 import { loadServiceConfig, memoryOf, projectRoot } from '../local/service-config.ts';
 import { costMarkdown, measurePages, publishCost, readMeter, resetMeter, withCostSection, type PageCost, type RunCost } from './bench/cost.ts';
 import { runOtlpEndToEnd, type OtlpRun } from './bench/otlp.ts';
+import { processCpuSeconds, processTree } from './bench/proc.ts';
 
 const log = (line: string): void => console.log(line);
-
-/** The pids of a process and all its descendants, from /proc. */
-const processTree = (rootPid: number): number[] => {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const tree: number[] = [];
-  const pending = [rootPid];
-  while (pending.length > 0) {
-    const pid = pending.pop()!;
-    tree.push(pid);
-    pending.push(...(children.get(pid) ?? []));
-  }
-  return tree;
-};
 
 interface MemoryKb {
   rss: number;
@@ -98,18 +76,6 @@ const treeMemoryKb = (rootPid: number): MemoryKb => {
     }
   }
   return total;
-};
-
-/** CPU seconds (utime + stime, all threads) a process has used so far. */
-const processCpuSeconds = (pid: number): number => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime (fields 14 and 15 of /proc/<pid>/stat), in clock ticks of 1/100 s
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 };
 
 interface CpuSnapshot {

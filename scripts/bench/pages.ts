@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { runPublisher } from '../../client/publisher/run.ts';
 import { freePort } from '../../local/ports.ts';
 import { projectRoot } from '../../local/service-config.ts';
+import { treeCpuSeconds } from './proc.ts';
 
 interface Side {
   name: string;
@@ -58,9 +59,14 @@ const stopSide = async (side: Side): Promise<void> => {
 
 const meterReads = async (side: Side): Promise<number> => ((await (await fetch(`${side.cloud}/_meter`)).json()) as { dynamodb: { read_units: number } }).dynamodb.read_units;
 
-/** Reads `pages` pages of a query (following the cursor); time per page and read units per page. */
-const readPages = async (side: Side, route: string, query: Record<string, string>, pages: number): Promise<{ ms: number[]; units: number }> => {
+/**
+ * Reads `pages` pages of a query (following the cursor); time per page, read units per page, and the
+ * CPU the side's stack (its local cloud and its functions) spent on them: on a machine this size a
+ * page is bound by CPU, so that says where the time goes.
+ */
+const readPages = async (side: Side, route: string, query: Record<string, string>, pages: number): Promise<{ ms: number[]; units: number; /** in all, not per page */ cpuMs: number }> => {
   const before = await meterReads(side);
+  const cpuBefore = treeCpuSeconds(side.stack.pid!);
   const ms: number[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < pages; page += 1) {
@@ -72,8 +78,11 @@ const readPages = async (side: Side, route: string, query: Record<string, string
     if (!body.next_cursor) break;
     cursor = body.next_cursor;
   }
-  return { ms, units: ((await meterReads(side)) - before) / ms.length };
+  const cpuMs = (treeCpuSeconds(side.stack.pid!) - cpuBefore) * 1000;
+  return { ms, units: ((await meterReads(side)) - before) / ms.length, cpuMs };
 };
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
@@ -105,7 +114,7 @@ const main = async (): Promise<void> => {
       await runPublisher({ url: side.url, events, dupRate: 0.3, topics: 5, batch: 500, concurrency: 4, seed: 42, runId: 'pages', retries: 10, wait: true, drainTimeoutSeconds: 1800 });
     }
     const rounds = Number(values.rounds);
-    const results = new Map<string, { ms: number[]; units: number[] }>();
+    const results = new Map<string, { ms: number[]; units: number[]; cpuMs: number[] }>();
     for (let round = 0; round < rounds; round += 1) {
       log(`pages: round ${round + 1} of ${rounds}`);
       // Alternated: before first in even rounds, after first in odd ones.
@@ -114,21 +123,35 @@ const main = async (): Promise<void> => {
         for (const side of order) {
           const key = `${what}|${side.name}`;
           const result = await readPages(side, route, query, Number(values.pages));
-          const entry = results.get(key) ?? { ms: [], units: [] };
+          const entry = results.get(key) ?? { ms: [], units: [], cpuMs: [] };
           entry.ms.push(...result.ms);
           entry.units.push(result.units);
+          entry.cpuMs.push(result.cpuMs);
           results.set(key, entry);
         }
       }
     }
     const rows = QUERIES.map(({ what }) => {
       const [before, after] = ['before', 'after'].map((name) => results.get(`${what}|${name}`)!);
-      return { what, beforeMs: median(before!.ms), afterMs: median(after!.ms), beforeUnits: median(before!.units), afterUnits: median(after!.units) };
+      return {
+        what,
+        beforeMs: median(before!.ms),
+        afterMs: median(after!.ms),
+        beforeUnits: median(before!.units),
+        afterUnits: median(after!.units),
+        // /proc counts in ticks of 10 ms: CPU over all the rounds' pages, not a median of a few pages.
+        beforeCpu: sum(before!.cpuMs) / before!.ms.length,
+        afterCpu: sum(after!.cpuMs) / after!.ms.length,
+      };
     });
     log('');
-    log(`| /events page (median of ${rounds} rounds x up to ${values.pages} pages) | before ${sha}: ms | after ${head}: ms | before: read units | after: read units |`);
-    log('|---|---:|---:|---:|---:|');
-    for (const row of rows) log(`| ${row.what} | ${row.beforeMs.toFixed(1)} | ${row.afterMs.toFixed(1)} | ${row.beforeUnits.toFixed(1)} | ${row.afterUnits.toFixed(1)} |`);
+    log(`| /events page (median of ${rounds} rounds x up to ${values.pages} pages) | before ${sha}: ms | after ${head}: ms | change | before: CPU ms | after: CPU ms | before: read units | after: read units |`);
+    log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const row of rows) {
+      const change = `${row.afterMs >= row.beforeMs ? '+' : ''}${(((row.afterMs - row.beforeMs) / row.beforeMs) * 100).toFixed(0)}%`;
+      log(`| ${row.what} | ${row.beforeMs.toFixed(1)} | ${row.afterMs.toFixed(1)} | ${change} | ${row.beforeCpu.toFixed(1)} | ${row.afterCpu.toFixed(1)} | ${row.beforeUnits.toFixed(1)} | ${row.afterUnits.toFixed(1)} |`);
+    }
+    log("(CPU ms: what the side's stack, its local cloud and its functions, spent per page over all rounds, from /proc)");
     log(`\nreproduce: npm run bench:pages -- --before ${values.before} --events ${events} --rounds ${rounds} --pages ${values.pages}`);
   } finally {
     for (const side of sides) await stopSide(side);
