@@ -15,7 +15,7 @@ import { packMessages, parseMessage } from '../../lib/queue/message.ts';
 import { processMessage } from '../../lib/core/processor.ts';
 import { getServices } from '../../lib/app/services.ts';
 import { readStats } from '../../lib/api/stats.ts';
-import { queryEvents } from '../../lib/api/query.ts';
+import { PAGE_BUDGET, queryEvents } from '../../lib/api/query.ts';
 import { VOLUME_SHARDS } from '../../lib/table/schema.ts';
 import { context, callHttp, deliverQueue, httpEvent, makeEvent, uniqueTopic } from '../support/lambda.ts';
 import { observeCommands, settle } from '../support/strict.ts';
@@ -29,12 +29,24 @@ interface Page {
   next_cursor: string | null;
 }
 
+/**
+ * A page as GET /events reads it, without its time limit. The tests that follow a cursor are about
+ * which events a page holds and whether it says more follow, and a page cut short by time changes
+ * that by design (it answers with what it found and a cursor: docs/api.md; the budget has a test of
+ * its own below). In strict mode one throttled call may wait most of a second before its retry, so
+ * through the handler such a page ended by time now and then and the test failed (CI, stop 26).
+ */
+const untimedPage = async (query: Record<string, string>): Promise<{ status: number; body: Page }> => ({
+  status: 200,
+  body: await queryEvents(getServices(), query, new Date(), { ...PAGE_BUDGET, milliseconds: Number.POSITIVE_INFINITY }),
+});
+
 /** Follows the cursor to the end; fails on a page of the wrong size before the last. */
 const pageThrough = async (query: Record<string, string>, limit: number): Promise<Page['events']> => {
   const seen: Page['events'] = [];
   let cursor: string | null = null;
   do {
-    const answer: { status: number; body: Page } = await events({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
+    const answer: { status: number; body: Page } = await untimedPage({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
     expect(answer.status).toBe(200);
     seen.push(...answer.body.events);
     cursor = answer.body.next_cursor;
@@ -173,7 +185,7 @@ describe('a page that happens to be exactly full', () => {
     const shape: Array<[number, boolean]> = [];
     let cursor: string | null = null;
     do {
-      const answer: { status: number; body: Page } = await events({ ...query, ...(cursor ? { cursor } : {}) });
+      const answer: { status: number; body: Page } = await untimedPage({ ...query, ...(cursor ? { cursor } : {}) });
       expect(answer.status).toBe(200);
       cursor = answer.body.next_cursor;
       shape.push([answer.body.events.length, cursor !== null]);
