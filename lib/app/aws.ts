@@ -40,7 +40,8 @@ export const requestHandlerSettings = (profile: ClientProfile = 'request') => ({
 /**
  * Without the SDK's logger middleware. This product logs no SDK call, yet with its default (no-op)
  * logger the middleware still ran the sensitive-data filter over every request and response it would
- * have logged: 0.5 ms of CPU per /events page (BENCHMARKS.md, "/events pages").
+ * have logged: 0.5 ms of CPU per /events page (BENCHMARKS.md, "/events pages"). A logger given to
+ * these clients would therefore log nothing: to log SDK calls, add the middleware back.
  */
 const withoutCallLogging = <T extends { middlewareStack: { remove(name: string): boolean } }>(client: T): T => {
   client.middlewareStack.remove('loggerMiddleware');
