@@ -214,6 +214,42 @@ describe('GET /events/tail', () => {
     }
   });
 
+  it('follows a few events at a time through messages that mix topics, with and without a filter, never skipping or repeating', async () => {
+    // Pages end inside a message's tail item and inside a read of keys, with another topic's keys
+    // between the ones shown: where each page ends must be exactly where the next begins.
+    const run = uniqueTopic('tailmix');
+    const [a, b] = [`${run}-a`, `${run}-b`];
+    await publish([makeEvent(a, 'seed-a'), makeEvent(b, 'seed-b')]);
+    await deliver();
+    const startA = (await tailEvents(getServices(), { topic: a }, later)).next_cursor!;
+    const startB = (await tailEvents(getServices(), { topic: b }, later)).next_cursor!;
+    const sent: Array<ReturnType<typeof makeEvent>> = [];
+    for (let message = 0; message < 5; message += 1) {
+      const batch = Array.from({ length: 7 }, (_, i) =>
+        makeEvent(i % 3 === 1 ? b : a, `m${message}-${i}`, { payload: { text: (message + i) % 3 === 0 ? 'a HIT' : 'a miss' } }),
+      );
+      sent.push(...batch);
+      await publish(batch);
+      await deliver();
+    }
+    const follow = async (query: Record<string, string>, cursor: string): Promise<string[]> => {
+      const seen: string[] = [];
+      for (let page = 0; page < 40; page += 1) {
+        const next = await tailEvents(getServices(), { ...query, cursor }, later);
+        expect(next.events.length).toBeLessThanOrEqual(Number(query.limit));
+        if (next.events.length === 0) return seen;
+        seen.push(...ids(next.events));
+        cursor = next.next_cursor!;
+      }
+      throw new Error('the tail did not come to an end');
+    };
+    const expected = (topic: string, hit: boolean) => sent.filter((event) => event.topic === topic && (!hit || JSON.stringify(event.payload).includes('HIT'))).map((event) => event.event_id);
+    expect(await follow({ topic: a, q: 'hit', limit: '2' }, startA)).toEqual(expected(a, true));
+    expect(await follow({ topic: a, limit: '3' }, startA)).toEqual(expected(a, false));
+    expect(await follow({ topic: b, limit: '2' }, startB)).toEqual(expected(b, false));
+    expect(await follow({ topic: b, q: 'hit', limit: '1' }, startB)).toEqual(expected(b, true));
+  });
+
   it('answers an empty page with an advanced cursor once the wait is over, over HTTP', async () => {
     const topic = uniqueTopic('tailw');
     const start = await tailHttp({ topic });
