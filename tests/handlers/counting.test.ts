@@ -16,7 +16,10 @@ import { uniqueTopic } from '../support/lambda.ts';
 jest.setTimeout(600_000);
 
 const newId = monotonicFactory();
-const counters = () => getServices().counters;
+// This file plays the processor, so it uses the processor's clients ('batch': 10 s a try, 4 tries;
+// lib/app/aws.ts), not the HTTP functions' fail-fast ones: with 4 folders racing in the process that
+// also hosts the strict local cloud, one BatchGetItem outlasted the HTTP profile's 4 s twice (CI).
+const counters = () => getServices('batch').counters;
 
 /** A message record as the processor writes it: `events` per topic, the first `unique` of them unique. */
 const makeRecord = (perTopic: Record<string, { received: number; unique: number }>, at = new Date()): MessageRecord => {
@@ -44,7 +47,7 @@ const expectTopic = async (topic: string, expected: Counts): Promise<void> => {
 /** Raw counter items, for what the protocol leaves behind in them. */
 const rawCounterItems = (records: MessageRecord[]) =>
   batchGetAll(
-    dynamoClient(),
+    dynamoClient('batch'),
     getServices().config.TABLE_NAME,
     [...new Set(records.flatMap((record) => contributions(record).map(({ target }) => counterPk(target))))].map((pk) => ({ pk })),
   );
@@ -109,7 +112,7 @@ describe('a fold that dies', () => {
     await foldRecords(counters(), first);
     const second = await written([makeRecord({ [topic]: { received: 1, unique: 0 } })]);
     await foldRecords(counters(), second);
-    const [item] = await batchGetAll(dynamoClient(), getServices().config.TABLE_NAME, [{ pk: counterPk({ kind: 'topic', topic }) }]);
+    const [item] = await batchGetAll(dynamoClient('batch'), getServices().config.TABLE_NAME, [{ pk: counterPk({ kind: 'topic', topic }) }]);
     // The first record's id is gone; at most the last fold's ids remain.
     expect(guardIds(item!)).toEqual([`g:${second[0]!.id}`]);
     await expectTopic(topic, { received: 2, unique: 1, duplicate: 1 });
