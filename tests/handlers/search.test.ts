@@ -160,6 +160,9 @@ describe('GET /events/tail', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  // 40 messages delivered one at a time, in order: in strict mode every delivery waits for redelivered
+  // copies and trailing indexes to settle (tests/support/lambda.ts), about a second each, so the test
+  // takes about 50 s there (60 s, the default limit, ran out once in CI).
   it('reads a page from many messages in one BatchGetItem, and follows them in order, a few at a time', async () => {
     // One event per message: each message writes its own tail item, as a service that logs one line
     // at a time does. The page's events must be read together, not one round trip per tail item.
@@ -212,7 +215,7 @@ describe('GET /events/tail', () => {
     } finally {
       client.middlewareStack.remove('countEventReads');
     }
-  });
+  }, 180_000);
 
   it('follows a few events at a time through messages that mix topics, with and without a filter, never skipping or repeating', async () => {
     // Pages end inside a message's tail item and inside a read of keys, with another topic's keys
